@@ -1,0 +1,108 @@
+"""Per-layer cost rules: parameters, MACs, FLOPs and workspace of one call of a layer.
+
+Conventions (per inference of one sample):
+
+* MAC = one multiply-accumulate of a convolution, linear or LSTM gate product.
+* FLOPs = 2 x MACs + bias additions + element-wise operations; an activation function (ReLU, sigmoid,
+  tanh), a comparison of a max-pool, an addition or a multiplication each count as one FLOP.
+* Batch norm at inference is one multiply and one add per element (2 FLOPs); dropout is free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from biowear.models.layers import Add, ChannelPad, LastStepLSTM
+
+
+@dataclass(frozen=True)
+class CallCost:
+    """Cost of one call of one layer for one sample."""
+
+    macs: int = 0
+    flops: int = 0
+    workspace_elems: int = 0
+
+
+Rule = Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], CallCost]
+
+
+def _per_sample(t: torch.Tensor) -> int:
+    return t.numel() // t.shape[0]
+
+
+def conv1d_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    assert isinstance(m, nn.Conv1d)
+    out_elems = _per_sample(out)
+    macs = out_elems * (m.in_channels // m.groups) * m.kernel_size[0]
+    return CallCost(macs=macs, flops=2 * macs + (out_elems if m.bias is not None else 0))
+
+
+def linear_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    assert isinstance(m, nn.Linear)
+    rows = _per_sample(out) // m.out_features
+    macs = rows * m.in_features * m.out_features
+    return CallCost(macs=macs, flops=2 * macs + (_per_sample(out) if m.bias is not None else 0))
+
+
+def lstm_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    """One LSTM layer over T steps: 4 gates x (input + recurrent) products, 2 bias vectors (PyTorch),
+    then per unit 3 sigmoids, 2 tanh, 3 multiplications and 1 addition."""
+    assert isinstance(m, LastStepLSTM)
+    lstm = m.lstm
+    steps = inputs[0].shape[-1]
+    h, i = lstm.hidden_size, lstm.input_size
+    macs = steps * 4 * h * (i + h)
+    n_bias = 2 if lstm.bias else 0
+    flops = 2 * macs + steps * (n_bias * 4 * h + 9 * h)
+    return CallCost(macs=macs, flops=flops, workspace_elems=6 * h)  # h, c and the 4 gate pre-activations
+
+
+def elementwise(flops_per_elem: int) -> Rule:
+    def rule(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+        return CallCost(flops=flops_per_elem * _per_sample(out))
+
+    return rule
+
+
+def maxpool_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    assert isinstance(m, nn.MaxPool1d)
+    k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
+    return CallCost(flops=(k - 1) * _per_sample(out))
+
+
+#: Layer type -> rule. A module of one of these types is profiled as a unit (its children are not).
+RULES: dict[type[nn.Module], Rule] = {
+    nn.Conv1d: conv1d_cost,
+    nn.Linear: linear_cost,
+    LastStepLSTM: lstm_cost,
+    nn.BatchNorm1d: elementwise(2),
+    nn.ReLU: elementwise(1),
+    nn.Sigmoid: elementwise(1),
+    nn.Tanh: elementwise(1),
+    Add: elementwise(1),
+    nn.MaxPool1d: maxpool_cost,
+    nn.Dropout: elementwise(0),
+    ChannelPad: elementwise(0),
+    nn.Identity: elementwise(0),
+    nn.Flatten: elementwise(0),
+}
+
+
+def find_rule(m: nn.Module) -> Rule | None:
+    """The rule for ``m``'s type (most specific registered base class), or None."""
+    for cls in type(m).__mro__:
+        if cls in RULES:
+            return RULES[cls]
+    return None
+
+
+def inference_buffers(m: nn.Module) -> int:
+    """Number of non-trainable values a layer needs at inference (batch-norm running statistics)."""
+    if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+        return 2 * m.num_features
+    return 0

@@ -1,0 +1,61 @@
+"""Small layer modules that make every operation of a network visible to the cost profiler."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class SamePadConv1d(nn.Conv1d):
+    """1-D convolution with TensorFlow-style 'same' padding for any stride: output length ceil(L / stride).
+
+    The padding is asymmetric when the total is odd (extra sample on the right), as in Keras.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, bias: bool = True):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[-1]
+        stride, kernel = self.stride[0], self.kernel_size[0]
+        total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
+        return super().forward(F.pad(x, (total // 2, total - total // 2)))
+
+
+class ChannelPad(nn.Module):
+    """Zero-pads the channel axis of ``(B, C, L)`` up to ``out_channels`` (parameter-free shortcut)."""
+
+    def __init__(self, out_channels: int):
+        super().__init__()
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (0, 0, 0, self.out_channels - x.shape[1]))
+
+
+class Add(nn.Module):
+    """Element-wise sum of two tensors (the residual join)."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a + b
+
+
+class LastStepLSTM(nn.Module):
+    """A one-layer LSTM over ``(B, C, L)`` (time on the last axis) returning the final hidden state."""
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.lstm.hidden_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "meta":  # shape-only pass: skip the step-by-step meta decomposition
+            return x.new_empty((x.shape[0], self.hidden_size))
+        out, _ = self.lstm(x.transpose(1, 2))
+        return out[:, -1, :]
