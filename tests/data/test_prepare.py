@@ -49,3 +49,29 @@ def test_resampling_changes_window_rate():
 def test_bad_data_config(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         DataConfig(**kwargs).record_keys()
+
+
+def test_windows_over_invalid_samples_are_dropped(monkeypatch):
+    import dataclasses
+
+    from biowear.data import get_dataset
+
+    ds = get_dataset("synthetic_ecg")
+    original = type(ds).load
+
+    def load_with_gap(self, record_id, root=None):
+        rec = original(self, record_id, root)
+        invalid = np.zeros(rec.n_samples, dtype=bool)
+        invalid[36_000:39_600] = True  # 10 s gap at 360 Hz
+        return dataclasses.replace(rec, invalid=invalid)
+
+    cfg = DataConfig(datasets=("synthetic_ecg",), labels="binary", records=("syn000",))
+    clean = prepare(cfg, use_cache=False)
+    monkeypatch.setattr(type(ds), "load", load_with_gap)
+    gappy = prepare(cfg, use_cache=False)
+    from biowear.data.windows import segment
+
+    rec = ds.load("syn000")
+    win = segment(rec.annotations, rec.n_samples, cfg.label_map(), cfg.window)
+    overlapping = np.count_nonzero((win.starts + 256 > 36_000) & (win.starts < 39_600))
+    assert overlapping > 5 and len(clean.y) - len(gappy.y) == overlapping

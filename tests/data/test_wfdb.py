@@ -81,3 +81,18 @@ def test_download_offline_fails_fast(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="cannot reach physionet.org.*copy its .hea/.dat/.atr files"):
         get_dataset("cudb").download(root=tmp_path)
     assert time.perf_counter() - t0 < 5
+
+
+def test_invalid_samples_can_be_masked(tmp_path, short_record):
+    import wfdb
+
+    sig = short_record.signal.copy().astype(np.float64)
+    sig[1000:1100, 0] = np.nan
+    wfdb.wrsamp("gap", fs=short_record.fs_hz, units=["mV"], sig_name=list(short_record.channels), p_signal=sig,
+                fmt=["16"], write_dir=str(tmp_path))
+    rec = read_wfdb_record(tmp_path, "gap", "test", invalid_samples="mask")
+    assert rec.invalid is not None and rec.invalid.sum() == 100 and rec.invalid[1000:1100].all()
+    assert np.isfinite(rec.signal).all()
+    # the bridge is a straight line between the valid neighbours
+    assert np.allclose(rec.signal[1000:1100, 0], np.linspace(rec.signal[999, 0], rec.signal[1100, 0], 102)[1:-1],
+                       atol=1e-3)

@@ -82,6 +82,7 @@ class WFDBDataset(Dataset):
     physionet_db: str
     beats_classified: bool = True
     preferred_channels: tuple[str, ...] = ()
+    invalid_samples: str = "mask"
 
     def directory(self, root: Path | None = None) -> Path:
         return (root or data_root()) / self.name
@@ -102,7 +103,7 @@ class WFDBDataset(Dataset):
                 f"Run `biowear data download {self.name}` or point {_env()} at a folder holding "
                 f"{self.name}/"
             )
-        return read_wfdb_record(d, record_id, self.name)
+        return read_wfdb_record(d, record_id, self.name, invalid_samples=self.invalid_samples)
 
     def fingerprint(self, root: Path | None = None) -> str:
         d = self.directory(root)

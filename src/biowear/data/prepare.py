@@ -14,7 +14,7 @@ import numpy as np
 from biowear.data.datasets import get_dataset
 from biowear.data.labels import LabelMap, resolve_label_map
 from biowear.data.record import Record
-from biowear.data.windows import WindowConfig, segment
+from biowear.data.windows import WindowConfig, Windows, segment
 from biowear.errors import ConfigError, DataError
 from biowear.paths import cache_dir
 from biowear.signal import bandpass, remove_baseline, resample, zscore
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 FILTERS: tuple[str, ...] = ("none", "bandpass", "baseline")
 NORMALISATIONS: tuple[str, ...] = ("window", "record", "none")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -156,6 +156,16 @@ def _preprocess(record: Record, config: DataConfig, fs_hz: float, preferred: tup
     return x
 
 
+def _drop_invalid(win: Windows, invalid: np.ndarray, n_samples: int, length: int) -> Windows:
+    """Remove windows that overlap samples the source marked invalid (mask mapped to the working rate)."""
+    source = np.minimum((np.arange(n_samples) * len(invalid)) // n_samples, len(invalid) - 1)
+    bad = np.concatenate([[0], np.cumsum(invalid[source])])
+    keep = bad[win.starts + length] - bad[win.starts] == 0
+    if not keep.all():
+        log.info("dropped %d window(s) over invalid samples", int((~keep).sum()))
+    return Windows(win.starts[keep], win.labels[keep])
+
+
 def _cache_key(config: DataConfig) -> str:
     fingerprints = {d: get_dataset(d).fingerprint() for d in config.datasets}
     text = json.dumps(
@@ -193,6 +203,8 @@ def prepare(
         signal = _preprocess(record, config, fs_hz, ds.preferred_channels)
         ann = record.annotations.rescaled(fs_hz / record.fs_hz, signal.shape[0])
         win = segment(ann, signal.shape[0], labels, config.window, use_beats=ds.beats_classified)
+        if record.invalid is not None and record.invalid.any():
+            win = _drop_invalid(win, record.invalid, signal.shape[0], config.window.window_samples)
         if len(win.starts):
             offsets = win.starts[:, None] + np.arange(config.window.window_samples)[None, :]
             xs.append(np.transpose(signal[offsets], (0, 2, 1)).astype(np.float32))

@@ -11,8 +11,25 @@ from biowear.data.record import Annotations, Record
 from biowear.errors import DataError
 
 
+INVALID_SAMPLE_POLICIES: tuple[str, ...] = ("error", "mask")
+
+
+def _bridge_invalid(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly interpolate NaN runs per channel; returns the filled signal and the per-sample mask."""
+    invalid = ~np.isfinite(signal)
+    filled = signal.copy()
+    t = np.arange(signal.shape[0])
+    for ch in range(signal.shape[1]):
+        bad = invalid[:, ch]
+        if bad.all():
+            filled[:, ch] = 0.0
+        elif bad.any():
+            filled[bad, ch] = np.interp(t[bad], t[~bad], signal[~bad, ch])
+    return filled, invalid.any(axis=1)
+
+
 def read_wfdb_record(
-    directory: Path, record_id: str, dataset: str, annotator: str = "atr"
+    directory: Path, record_id: str, dataset: str, annotator: str = "atr", invalid_samples: str = "error"
 ) -> Record:
     """Read one WFDB record and its annotations.
 
@@ -21,6 +38,8 @@ def read_wfdb_record(
         record_id: the record name without extension.
         dataset: the dataset name stored in the returned record.
         annotator: annotation file extension; a missing annotation file gives empty annotations.
+        invalid_samples: what to do with NaN/invalid samples: ``error`` (raise) or ``mask`` (bridge them
+            linearly and return their positions in :attr:`Record.invalid`, so windows over them are dropped).
 
     Returns:
         The record, signals in physical units (float32).
@@ -38,9 +57,14 @@ def read_wfdb_record(
         raise DataError(f"record {record_id!r} of {dataset}: cannot read {header} ({exc})") from exc
     if rec.p_signal is None or rec.p_signal.ndim != 2 or rec.p_signal.shape[0] == 0:
         raise DataError(f"record {record_id!r} of {dataset}: header {header} describes no signal")
+    if invalid_samples not in INVALID_SAMPLE_POLICIES:
+        raise ValueError(f"invalid_samples must be one of {INVALID_SAMPLE_POLICIES}, got {invalid_samples!r}")
     signal = np.asarray(rec.p_signal, dtype=np.float32)
     nan = ~np.isfinite(signal)
-    if nan.any():
+    invalid = None
+    if nan.any() and invalid_samples == "mask":
+        signal, invalid = _bridge_invalid(signal)
+    elif nan.any():
         raise DataError(
             f"record {record_id!r} of {dataset}: {int(nan.sum())} NaN/invalid samples in the signal "
             f"(first at sample {int(np.argwhere(nan)[0, 0])})"
@@ -70,6 +94,7 @@ def read_wfdb_record(
         fs_hz=float(rec.fs),
         channels=tuple(rec.sig_name),
         annotations=annotations,
+        invalid=invalid,
     )
 
 

@@ -1,0 +1,54 @@
+"""Real-data tests on MIT-BIH and CU VT records (skipped without the data root, required in CI)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from biowear.data import DataConfig, SplitConfig, WindowConfig, get_dataset, make_split, prepare
+from biowear.models import ResNetLSTMGenes
+from biowear.train import TrainConfig, train_network
+from tests.conftest import require_dataset
+
+pytestmark = pytest.mark.realdata
+
+
+def test_mitdb_record_100_matches_the_published_counts():
+    require_dataset("mitdb")
+    rec = get_dataset("mitdb").load("100")
+    assert rec.fs_hz == 360.0 and rec.signal.shape == (650_000, 2) and rec.channels == ("MLII", "V5")
+    beats = [s for s in rec.annotations.symbol if s in "NLRBAaJSVrFejnE/fQ?"]
+    assert len(rec.annotations) == 2274 and len(beats) == 2273
+    assert not rec.synthetic
+
+
+def test_mitdb_lead_selection_prefers_mlii():
+    require_dataset("mitdb")
+    rec = get_dataset("mitdb").load("114")  # channels swapped in this record
+    assert rec.channels == ("V5", "MLII") and rec.channel_index(("MLII",)) == 1
+
+
+def test_cudb_vf_episodes_become_a_class():
+    require_dataset("cudb")
+    require_dataset("mitdb")
+    data = prepare(DataConfig(datasets=("mitdb", "cudb"), labels="vf", records=("mitdb/100", "cudb/cu01", "cudb/cu05")))
+    counts = data.class_counts
+    assert counts["vf"] > 50 and counts["normal"] > 1000
+    cu_idx = [i for i, k in enumerate(data.record_keys) if k.startswith("cudb/")]
+    # cudb beats are unclassified, so cudb contributes VF-episode windows only
+    assert set(np.unique(data.y[np.isin(data.record_index, cu_idx)])) == {data.classes.index("vf")}
+
+
+def test_brief_training_on_a_few_records_beats_chance():
+    require_dataset("mitdb")
+    cfg = DataConfig(datasets=("mitdb",), labels="binary", records=("100", "106", "119", "208", "233"),
+                     window=WindowConfig(kind="beat"))
+    data = prepare(cfg)
+    split = make_split(data, SplitConfig(seed=0))
+    run = train_network(data, split, ResNetLSTMGenes(1, 1, 4), TrainConfig(epochs=3, batch_size=128, seed=0))
+    y_test = data.y[split.test]
+    majority = np.bincount(y_test).max() / len(y_test)
+    assert not run.synthetic
+    assert run.metrics.accuracy > majority + 0.05, (run.metrics.accuracy, majority)
+    assert run.metrics.class_metric("f1", "anomaly") > 0.6
+    assert run.metrics.auc[1] > 0.9
