@@ -41,8 +41,9 @@ def test_cudb_vf_episodes_become_a_class():
 
 def test_brief_training_on_a_few_records_beats_chance():
     require_dataset("mitdb")
-    cfg = DataConfig(datasets=("mitdb",), labels="binary", records=("100", "106", "119", "208", "233"),
-                     window=WindowConfig(kind="beat"))
+    # 1 s beat-centred windows at 128 Hz keep this CI test to well under a minute on 2 cores
+    cfg = DataConfig(datasets=("mitdb",), labels="binary", records=("100", "106", "119", "208"), fs_hz=128.0,
+                     window=WindowConfig(kind="beat", window_samples=128))
     data = prepare(cfg)
     split = make_split(data, SplitConfig(seed=0))
     run = train_network(data, split, ResNetLSTMGenes(1, 1, 4), TrainConfig(epochs=3, batch_size=128, seed=0))

@@ -1,0 +1,123 @@
+"""A study's full configuration, from a TOML file and/or keyword overrides."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from biowear.data import DataConfig, SplitConfig, WindowConfig
+from biowear.errors import ConfigError
+from biowear.search.objective import Objective
+from biowear.search.space import Constraints
+from biowear.search.strategies import GAConfig
+from biowear.train import TrainConfig
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything a study needs; saved beside its results.
+
+    Args:
+        name: study name inside the store.
+        data, split, train: the dataset, split and training recipe shared by every network.
+        blocks, x, lstm_exp: inclusive gene bounds of the space.
+        constraints: hardware and quality limits.
+        objective: what the search maximises.
+        ga: genetic-algorithm settings.
+        random_fraction: share of the feasible space the ``random`` strategy trains.
+        seed: seed of the strategies.
+    """
+
+    name: str = "study"
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    blocks: tuple[int, int] = (0, 15)
+    x: tuple[int, int] = (1, 4)
+    lstm_exp: tuple[int, int] = (4, 8)
+    constraints: Constraints = field(default_factory=Constraints)
+    objective: Objective = field(default_factory=Objective)
+    ga: GAConfig = field(default_factory=GAConfig)
+    random_fraction: float = 0.1
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration in the sectioned layout of a study TOML file (round-trips through
+        :func:`study_config_from_dict`)."""
+        data = asdict(self.data)
+        data["window"] = asdict(self.data.window)
+        return {
+            "study": {"name": self.name},
+            "data": data,
+            "split": asdict(self.split),
+            "train": asdict(self.train),
+            "space": {"blocks": list(self.blocks), "x": list(self.x), "lstm_exp": list(self.lstm_exp)},
+            "constraints": asdict(self.constraints),
+            "objective": asdict(self.objective),
+            "ga": asdict(self.ga),
+            "strategy": {"random_fraction": self.random_fraction, "seed": self.seed},
+        }
+
+
+_SECTIONS = {"data": DataConfig, "split": SplitConfig, "train": TrainConfig, "constraints": Constraints,
+             "objective": Objective, "ga": GAConfig}
+_TUPLES = {"datasets", "records", "band_hz", "fractions", "train_records", "val_records", "test_records",
+           "blocks", "x", "lstm_exp"}
+
+
+def _build(cls: type, section: str, values: dict[str, Any]) -> Any:
+    valid = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        raise ConfigError(f"[{section}] has unknown key(s) {', '.join(unknown)}; valid keys are: {', '.join(sorted(valid))}")
+    kwargs = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in values.items()}
+    if cls is DataConfig and isinstance(kwargs.get("window"), dict):
+        kwargs["window"] = _build(WindowConfig, "data.window", kwargs["window"])
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"[{section}]: {exc}") from exc
+
+
+def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
+    """Build a :class:`StudyConfig` from a parsed TOML document (sections as in the class)."""
+    top = {k: v for k, v in doc.items() if not isinstance(v, dict)}
+    study = doc.get("study", {})
+    space = doc.get("space", {})
+    strategy = doc.get("strategy", {})
+    known = set(_SECTIONS) | {"study", "space", "strategy"}
+    unknown = sorted(k for k, v in doc.items() if isinstance(v, dict) and k not in known)
+    if unknown or top:
+        raise ConfigError(f"unknown section(s)/key(s) {', '.join(unknown + sorted(top))}; valid sections are: "
+                          f"{', '.join(sorted(known))}")
+    kwargs: dict[str, Any] = {k: _build(cls, k, doc.get(k, {})) for k, cls in _SECTIONS.items()}
+    for key in ("blocks", "x", "lstm_exp"):
+        if key in space:
+            kwargs[key] = tuple(space[key])
+    extra_space = sorted(set(space) - {"blocks", "x", "lstm_exp"})
+    if extra_space:
+        raise ConfigError(f"[space] has unknown key(s) {', '.join(extra_space)}; valid keys are: blocks, x, lstm_exp")
+    if "random_fraction" in strategy:
+        kwargs["random_fraction"] = float(strategy["random_fraction"])
+    if "seed" in strategy:
+        kwargs["seed"] = int(strategy["seed"])
+    if "name" in study:
+        kwargs["name"] = str(study["name"])
+    return StudyConfig(**kwargs)
+
+
+def load_study_config(path: Path) -> StudyConfig:
+    """Read a TOML study file.
+
+    Raises:
+        ConfigError: missing file, invalid TOML, unknown sections/keys or invalid values.
+    """
+    if not Path(path).is_file():
+        raise ConfigError(f"study config {path} does not exist")
+    try:
+        doc = tomllib.loads(Path(path).read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return study_config_from_dict(doc)

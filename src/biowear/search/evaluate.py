@@ -1,0 +1,68 @@
+"""Training one network of a study: the unit of work an executor runs (picklable, config-only)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from biowear.data import DataConfig, PreparedDataset, SplitConfig, make_split, prepare
+from biowear.models import ResNetLSTMGenes
+from biowear.search.store import Evaluation
+from biowear.train import TrainConfig, train_network
+
+log = logging.getLogger(__name__)
+_PREPARED: dict[str, PreparedDataset] = {}  # per-process memo; the on-disk cache serves new processes
+
+
+@dataclass(frozen=True)
+class EvalTask:
+    """Everything needed to train and test one network, so any process can run it."""
+
+    genes: ResNetLSTMGenes
+    data: DataConfig
+    split: SplitConfig
+    train: TrainConfig
+    train_key: str
+    model_dir: str
+
+
+def train_key(data_key: str, split: SplitConfig, train: TrainConfig) -> str:
+    """Content key of 'this data, split and training recipe' (networks trained under it are reusable)."""
+    text = json.dumps({"data": data_key, "split": asdict(split), "train": asdict(train)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_data(config: DataConfig) -> PreparedDataset:
+    key = json.dumps(config.to_dict(), sort_keys=True, default=str)
+    if key not in _PREPARED:
+        _PREPARED.clear()
+        _PREPARED[key] = prepare(config)
+    return _PREPARED[key]
+
+
+def run_task(task: EvalTask) -> Evaluation:
+    """Train ``task.genes``; a training failure becomes a ``failed`` evaluation, not an exception."""
+    data = load_data(task.data)
+    name = f"{task.genes.blocks}-{task.genes.x}-{task.genes.lstm_exp}"
+    out_dir = Path(task.model_dir) / task.train_key / name
+    try:
+        run = train_network(data, make_split(data, task.split), task.genes, task.train, out_dir=out_dir)
+    except Exception as exc:  # recorded in the store so the study can go on and the user can see why
+        log.error("training %s failed: %s", task.genes.label(), traceback.format_exc())
+        return Evaluation(task.genes, task.train_key, "failed", seed=task.train.seed, data_key=data.key,
+                          reason=f"{type(exc).__name__}: {exc}")
+    return Evaluation(
+        genes=task.genes, train_key=task.train_key, status="ok", metrics=run.metrics.to_dict(),
+        cost=cost_dict(run.cost), train_time_s=run.fit.train_time_s, epochs=run.fit.epochs_run,
+        seed=task.train.seed, data_key=data.key,
+        model_path=str(Path(task.train_key) / name / "model.pt"),
+    )
+
+
+def cost_dict(cost) -> dict[str, float]:
+    return {"params": cost.params, "storage_bytes": cost.storage_bytes(32), "flops": cost.flops,
+            "macs": cost.macs, "peak_ram_bytes": cost.peak_activation_bytes(32)}

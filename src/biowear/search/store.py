@@ -1,0 +1,173 @@
+"""The results store: every evaluation in SQLite the moment it finishes; cached by content key.
+
+An evaluation is keyed by (``train_key``, genes), where ``train_key`` hashes the prepared data, the split
+and the training settings (seed included); any study or strategy that asks for the same network under the
+same key reuses it instead of training again. Studies record which networks each strategy visited, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from biowear.errors import BiowearError
+from biowear.models import ResNetLSTMGenes
+
+FORMAT = "biowear-results-store"
+SCHEMA_VERSION = 1
+STATUSES: tuple[str, ...] = ("ok", "infeasible", "failed")
+
+
+class StoreError(BiowearError):
+    """The store file is corrupt, foreign, or of another schema version."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One network evaluated (or skipped) under one training key.
+
+    Attributes:
+        genes: the architecture point.
+        train_key: hash of data, split and training settings.
+        status: ``ok`` (trained), ``infeasible`` (violated a hardware limit; not trained) or ``failed``.
+        metrics: test metrics (:meth:`Metrics.to_dict`), empty unless ``ok``.
+        cost: params, storage_bytes, flops, macs, peak_ram_bytes (fp32).
+        train_time_s, epochs: training effort.
+        seed: training seed.
+        data_key: the prepared dataset's fingerprint.
+        reason: why it is infeasible/failed.
+        model_path: saved weights, relative to the store's folder.
+        created_at: UNIX time.
+    """
+
+    genes: ResNetLSTMGenes
+    train_key: str
+    status: str
+    metrics: dict = field(default_factory=dict)
+    cost: dict = field(default_factory=dict)
+    train_time_s: float = 0.0
+    epochs: int = 0
+    seed: int = 0
+    data_key: str = ""
+    reason: str = ""
+    model_path: str = ""
+    created_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["genes"] = asdict(self.genes)
+        return json.dumps(d)
+
+    @staticmethod
+    def from_json(text: str) -> Evaluation:
+        d = json.loads(text)
+        d["genes"] = ResNetLSTMGenes(**d["genes"])
+        return Evaluation(**d)
+
+
+def _genes_key(genes: ResNetLSTMGenes) -> str:
+    return f"{genes.blocks}-{genes.x}-{genes.lstm_exp}"
+
+
+class Store:
+    """A SQLite results store at ``path`` (created when missing).
+
+    Raises:
+        StoreError: the file exists but is not a biowear store of this schema (corrupt or foreign).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            if existed:
+                self._check()
+            else:
+                self._create()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a readable biowear results store ({exc}); "
+                             "move it away or choose another study folder") from exc
+
+    def _create(self) -> None:
+        self._db.executescript(
+            """
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE evaluations (train_key TEXT NOT NULL, genes TEXT NOT NULL, status TEXT NOT NULL,
+                                      payload TEXT NOT NULL, PRIMARY KEY (train_key, genes));
+            CREATE TABLE visits (study TEXT NOT NULL, strategy TEXT NOT NULL, seq INTEGER NOT NULL,
+                                 genes TEXT NOT NULL, train_key TEXT NOT NULL,
+                                 PRIMARY KEY (study, strategy, seq));
+            CREATE TABLE studies (name TEXT PRIMARY KEY, config TEXT NOT NULL);
+            """
+        )
+        self._db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
+
+    def _check(self) -> None:
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a biowear results store (no meta table: {exc})") from exc
+        if meta.get("format") != FORMAT:
+            raise StoreError(f"{self.path} is a SQLite file but not a biowear results store")
+        if meta.get("schema") != str(SCHEMA_VERSION):
+            raise StoreError(f"{self.path} has store schema {meta.get('schema')}, this biowear reads {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------ evaluations
+    def get(self, train_key: str, genes: ResNetLSTMGenes) -> Evaluation | None:
+        row = self._db.execute("SELECT payload FROM evaluations WHERE train_key=? AND genes=?",
+                               (train_key, _genes_key(genes))).fetchone()
+        return Evaluation.from_json(row[0]) if row else None
+
+    def put(self, evaluation: Evaluation) -> None:
+        """Write one evaluation durably (autocommit)."""
+        if evaluation.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        self._db.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)",
+                         (evaluation.train_key, _genes_key(evaluation.genes), evaluation.status, evaluation.to_json()))
+
+    def evaluations(self, train_key: str) -> list[Evaluation]:
+        rows = self._db.execute("SELECT payload FROM evaluations WHERE train_key=?", (train_key,)).fetchall()
+        return [Evaluation.from_json(r[0]) for r in rows]
+
+    # ------------------------------------------------------------ studies and visits
+    def save_study(self, name: str, config: dict) -> None:
+        row = self._db.execute("SELECT config FROM studies WHERE name=?", (name,)).fetchone()
+        text = json.dumps(config, sort_keys=True, default=str)
+        if row and row[0] != text:
+            old = json.loads(row[0])
+            changed = sorted(k for k in set(old) | set(config) if old.get(k) != json.loads(text).get(k))
+            raise StoreError(f"study {name!r} already exists in {self.path} with a different configuration "
+                             f"(sections {', '.join(changed)} differ); use a new study name")
+        self._db.execute("INSERT OR IGNORE INTO studies VALUES (?, ?)", (name, text))
+
+    def study_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY name")]
+
+    def study_config(self, name: str) -> dict:
+        row = self._db.execute("SELECT config FROM studies WHERE name=?", (name,)).fetchone()
+        if not row:
+            names = [r[0] for r in self._db.execute("SELECT name FROM studies")]
+            raise StoreError(f"no study {name!r} in {self.path}; it holds: {', '.join(names) or 'none'}")
+        return json.loads(row[0])
+
+    def record_visit(self, study: str, strategy: str, seq: int, genes: ResNetLSTMGenes, train_key: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO visits VALUES (?, ?, ?, ?, ?)",
+                         (study, strategy, seq, _genes_key(genes), train_key))
+
+    def visits(self, study: str, strategy: str) -> list[ResNetLSTMGenes]:
+        rows = self._db.execute("SELECT genes FROM visits WHERE study=? AND strategy=? ORDER BY seq",
+                                (study, strategy)).fetchall()
+        return [ResNetLSTMGenes(*map(int, r[0].split("-"))) for r in rows]
+
+    def strategies(self, study: str) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT strategy FROM visits WHERE study=? ORDER BY strategy", (study,))
+        return [r[0] for r in rows]
