@@ -10,9 +10,26 @@ runner = CliRunner()
 
 
 def test_train_on_synthetic_prints_metrics_cost_and_saves(tmp_path):
-    res = runner.invoke(app, ["train", "--dataset", "synthetic_ecg", "--records", "syn000,syn003", "--classes",
-                              "binary", "--arch", "blocks=0,x=1,lstm=16", "--epochs", "1", "--fs-hz", "128",
-                              "--out", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--dataset",
+            "synthetic_ecg",
+            "--records",
+            "syn000,syn003",
+            "--classes",
+            "binary",
+            "--arch",
+            "blocks=0,x=1,lstm=16",
+            "--epochs",
+            "1",
+            "--fs-hz",
+            "128",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "SYNTHETIC" in res.output and "test metrics" in res.output and "storage kB" in res.output
     run = json.loads((tmp_path / "run.json").read_text())
@@ -23,15 +40,32 @@ def test_train_on_synthetic_prints_metrics_cost_and_saves(tmp_path):
 def test_custom_class_map_from_toml(tmp_path):
     toml = tmp_path / "classes.toml"
     toml.write_text('[classes]\nnormal = ["N"]\nventricular = ["V"]\n')
-    res = runner.invoke(app, ["train", "--records", "syn000", "--classes", str(toml), "--arch",
-                              "blocks=0,x=1,lstm=16", "--epochs", "1", "--fs-hz", "128", "--window", "beat"])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--records",
+            "syn000",
+            "--classes",
+            str(toml),
+            "--arch",
+            "blocks=0,x=1,lstm=16",
+            "--epochs",
+            "1",
+            "--fs-hz",
+            "128",
+            "--window",
+            "beat",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "ventricular" in res.output
 
 
 def _error(args):
-    from biowear.cli import main
     import sys
+
+    from biowear.cli import main
 
     old = sys.argv
     sys.argv = ["biowear", *args]

@@ -45,9 +45,7 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            raise ConfigError(
-                f"unknown {self.kind} {name!r}; valid options are: {', '.join(self.names())}"
-            ) from None
+            raise ConfigError(f"unknown {self.kind} {name!r}; valid options are: {', '.join(self.names())}") from None
 
     def names(self) -> list[str]:
         """Registered names in registration order."""

@@ -16,8 +16,23 @@ def test_presets_are_valid_and_disjoint():
 def test_aami5_follows_ec57():
     lm = resolve_label_map("aami5")
     assert lm.classes == ("N", "S", "V", "F", "Q")
-    expected = {"N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "A": "S", "a": "S", "J": "S", "S": "S",
-                "V": "V", "E": "V", "F": "F", "/": "Q", "f": "Q", "Q": "Q"}
+    expected = {
+        "N": "N",
+        "L": "N",
+        "R": "N",
+        "e": "N",
+        "j": "N",
+        "A": "S",
+        "a": "S",
+        "J": "S",
+        "S": "S",
+        "V": "V",
+        "E": "V",
+        "F": "F",
+        "/": "Q",
+        "f": "Q",
+        "Q": "Q",
+    }
     for code, cls in expected.items():
         assert lm.classes[lm.beat_class(code)] == cls
     assert lm.beat_class("~") == -1
@@ -58,7 +73,6 @@ def test_single_class_and_unknown_preset():
 
 def test_class_without_samples_is_an_error():
     # synthetic records hold no junctional escape beats
-    cfg = DataConfig(datasets=("synthetic_ecg",), labels={"normal": ["N"], "junctional": ["j"]},
-                     records=("syn000",))
+    cfg = DataConfig(datasets=("synthetic_ecg",), labels={"normal": ["N"], "junctional": ["j"]}, records=("syn000",))
     with pytest.raises(DataError, match="junctional have no samples"):
         prepare(cfg, use_cache=False)

@@ -8,8 +8,9 @@ import pytest
 from biowear.data import DataConfig, WindowConfig, prepare
 from biowear.errors import ConfigError
 
-CFG = DataConfig(datasets=("synthetic_ecg",), labels="aami5", records=("syn000", "syn003"),
-                 window=WindowConfig(kind="beat"))
+CFG = DataConfig(
+    datasets=("synthetic_ecg",), labels="aami5", records=("syn000", "syn003"), window=WindowConfig(kind="beat")
+)
 
 
 def test_prepared_shapes_labels_and_normalisation():
@@ -39,13 +40,16 @@ def test_resampling_changes_window_rate():
     assert data.fs_hz == 128.0 and data.x.shape[-1] == 256
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"datasets": ("nope",)}, "unknown dataset 'nope'; valid options are: mitdb, cudb, synthetic_ecg"),
-    ({"filter": "wavelet"}, "unknown filter"),
-    ({"normalize": "minmax"}, "unknown normalisation"),
-    ({"fs_hz": 1.0}, "fs_hz"),
-    ({"datasets": ("mitdb", "cudb"), "records": ("100",)}, "ambiguous"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"datasets": ("nope",)}, "unknown dataset 'nope'; valid options are: mitdb, cudb, synthetic_ecg"),
+        ({"filter": "wavelet"}, "unknown filter"),
+        ({"normalize": "minmax"}, "unknown normalisation"),
+        ({"fs_hz": 1.0}, "fs_hz"),
+        ({"datasets": ("mitdb", "cudb"), "records": ("100",)}, "ambiguous"),
+    ],
+)
 def test_bad_data_config(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         DataConfig(**kwargs).record_keys()

@@ -14,8 +14,11 @@ def fake_data(keys, per_record=50, n_classes=2, seed=0):
         x=rng.normal(size=(n, 1, 8)).astype(np.float32),
         y=rng.integers(0, n_classes, size=n),
         record_index=np.repeat(np.arange(len(keys)), per_record),
-        record_keys=tuple(keys), classes=tuple(f"c{i}" for i in range(n_classes)),
-        fs_hz=360.0, synthetic=True, key="test",
+        record_keys=tuple(keys),
+        classes=tuple(f"c{i}" for i in range(n_classes)),
+        fs_hz=360.0,
+        synthetic=True,
+        key="test",
     )
 
 
@@ -50,8 +53,15 @@ def test_interpatient_needs_mitdb():
 
 def test_record_split_and_overlap_error():
     data = fake_data([f"synthetic_ecg/syn{i:03d}" for i in range(6)])
-    s = make_split(data, SplitConfig(kind="records", train_records=("syn000", "syn001", "syn002"),
-                                     val_records=("syn003",), test_records=("syn004", "syn005")))
+    s = make_split(
+        data,
+        SplitConfig(
+            kind="records",
+            train_records=("syn000", "syn001", "syn002"),
+            val_records=("syn003",),
+            test_records=("syn004", "syn005"),
+        ),
+    )
     assert set(data.record_index[s.val]) == {3} and set(data.record_index[s.test]) == {4, 5}
     with pytest.raises(ConfigError, match="more than one split part"):
         make_split(data, SplitConfig(kind="records", train_records=("syn000",), test_records=("syn000",)))
@@ -59,8 +69,9 @@ def test_record_split_and_overlap_error():
         make_split(data, SplitConfig(kind="records", train_records=("syn000",), test_records=("syn099",)))
 
 
-@pytest.mark.parametrize("kwargs", [{"kind": "kfold"}, {"fractions": (0.5, 0.5, 0.5)}, {"fractions": (0.9, 0.1, 0.0)},
-                                    {"kind": "records"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"kind": "kfold"}, {"fractions": (0.5, 0.5, 0.5)}, {"fractions": (0.9, 0.1, 0.0)}, {"kind": "records"}]
+)
 def test_bad_split_config(kwargs):
     with pytest.raises(ConfigError):
         SplitConfig(**kwargs)

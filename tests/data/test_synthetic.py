@@ -32,18 +32,21 @@ def test_all_beat_classes_appear_over_the_dataset():
 
 
 def test_ventricular_beats_are_wider_and_premature(short_record):
-    rec = generate_record("v", seed=3, config=SyntheticECGConfig(duration_s=120.0, noise_mv=0.0, ectopic_rate=0.4,
-                                                                 paced_fraction=0.0))
+    rec = generate_record(
+        "v", seed=3, config=SyntheticECGConfig(duration_s=120.0, noise_mv=0.0, ectopic_rate=0.4, paced_fraction=0.0)
+    )
     x, fs = rec.signal[:, 0], rec.fs_hz
     pos, sym = rec.annotations.sample, np.array(rec.annotations.symbol)
 
     def width(p):  # duration above half the R amplitude, baseline removed locally
-        seg = x[p - int(0.1 * fs): p + int(0.1 * fs)]
+        seg = x[p - int(0.1 * fs) : p + int(0.1 * fs)]
         seg = seg - np.median(seg)
         return np.count_nonzero(seg > seg.max() / 2) / fs
 
-    widths = {s: np.median([width(p) for p in pos[sym == s] if int(0.1 * fs) < p < len(x) - int(0.1 * fs)])
-              for s in ("N", "V")}
+    widths = {
+        s: np.median([width(p) for p in pos[sym == s] if int(0.1 * fs) < p < len(x) - int(0.1 * fs)])
+        for s in ("N", "V")
+    }
     assert widths["V"] > 1.8 * widths["N"]
     rr_before = np.diff(pos)[:-1]
     assert np.median(rr_before[sym[1:-1] == "V"]) < 0.8 * np.median(rr_before[sym[1:-1] == "N"])

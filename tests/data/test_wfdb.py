@@ -54,8 +54,15 @@ def test_nan_in_signal_is_refused(tmp_path, short_record):
     write_wfdb_record(rec, tmp_path)
     import wfdb
 
-    wfdb.wrsamp(rec.record_id, fs=rec.fs_hz, units=["mV"], sig_name=list(rec.channels),
-                p_signal=sig.astype(np.float64), fmt=["16"], write_dir=str(tmp_path))
+    wfdb.wrsamp(
+        rec.record_id,
+        fs=rec.fs_hz,
+        units=["mV"],
+        sig_name=list(rec.channels),
+        p_signal=sig.astype(np.float64),
+        fmt=["16"],
+        write_dir=str(tmp_path),
+    )
     with pytest.raises(DataError, match="NaN"):
         read_wfdb_record(tmp_path, rec.record_id, "test")
 
@@ -88,11 +95,19 @@ def test_invalid_samples_can_be_masked(tmp_path, short_record):
 
     sig = short_record.signal.copy().astype(np.float64)
     sig[1000:1100, 0] = np.nan
-    wfdb.wrsamp("gap", fs=short_record.fs_hz, units=["mV"], sig_name=list(short_record.channels), p_signal=sig,
-                fmt=["16"], write_dir=str(tmp_path))
+    wfdb.wrsamp(
+        "gap",
+        fs=short_record.fs_hz,
+        units=["mV"],
+        sig_name=list(short_record.channels),
+        p_signal=sig,
+        fmt=["16"],
+        write_dir=str(tmp_path),
+    )
     rec = read_wfdb_record(tmp_path, "gap", "test", invalid_samples="mask")
     assert rec.invalid is not None and rec.invalid.sum() == 100 and rec.invalid[1000:1100].all()
     assert np.isfinite(rec.signal).all()
     # the bridge is a straight line between the valid neighbours
-    assert np.allclose(rec.signal[1000:1100, 0], np.linspace(rec.signal[999, 0], rec.signal[1100, 0], 102)[1:-1],
-                       atol=1e-3)
+    assert np.allclose(
+        rec.signal[1000:1100, 0], np.linspace(rec.signal[999, 0], rec.signal[1100, 0], 102)[1:-1], atol=1e-3
+    )

@@ -68,8 +68,10 @@ def test_rhythm_class_from_custom_map():
     assert w.labels.tolist() == [1, 0]
 
 
-@pytest.mark.parametrize("kwargs", [{"kind": "sliding"}, {"rule": "mode"}, {"window_samples": 2},
-                                    {"before_fraction": 1.5}, {"stride_samples": 0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"kind": "sliding"}, {"rule": "mode"}, {"window_samples": 2}, {"before_fraction": 1.5}, {"stride_samples": 0}],
+)
 def test_bad_window_config(kwargs):
     with pytest.raises(ConfigError):
         WindowConfig(**kwargs)

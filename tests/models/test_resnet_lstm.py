@@ -84,3 +84,14 @@ def test_parse_and_errors():
         ResNetLSTMGenes.parse("blocks=4")
     with pytest.raises(ConfigError, match="integer"):
         ResNetLSTMGenes.parse("blocks=four,x=2,lstm=32")
+
+
+def test_canonical_points_build_identical_networks():
+    assert ResNetLSTMGenes(1, 4, 5).canonical() == ResNetLSTMGenes(1, 1, 5)
+    assert ResNetLSTMGenes(3, 4, 5).canonical() == ResNetLSTMGenes(3, 3, 5)
+    assert ResNetLSTMGenes(3, 2, 5).canonical() == ResNetLSTMGenes(3, 2, 5)
+    distinct = {g.canonical() for g in grid()}
+    for g in grid():
+        c = g.canonical()
+        assert [g.filters(i) for i in range(g.blocks)] == [c.filters(i) for i in range(c.blocks)]
+    assert len(distinct) < 320

@@ -42,8 +42,13 @@ def test_cudb_vf_episodes_become_a_class():
 def test_brief_training_on_a_few_records_beats_chance():
     require_dataset("mitdb")
     # 1 s beat-centred windows at 128 Hz keep this CI test to well under a minute on 2 cores
-    cfg = DataConfig(datasets=("mitdb",), labels="binary", records=("100", "106", "119", "208"), fs_hz=128.0,
-                     window=WindowConfig(kind="beat", window_samples=128))
+    cfg = DataConfig(
+        datasets=("mitdb",),
+        labels="binary",
+        records=("100", "106", "119", "208"),
+        fs_hz=128.0,
+        window=WindowConfig(kind="beat", window_samples=128),
+    )
     data = prepare(cfg)
     split = make_split(data, SplitConfig(seed=0))
     run = train_network(data, split, ResNetLSTMGenes(1, 1, 4), TrainConfig(epochs=3, batch_size=128, seed=0))
@@ -53,3 +58,38 @@ def test_brief_training_on_a_few_records_beats_chance():
     assert run.metrics.accuracy > majority + 0.05, (run.metrics.accuracy, majority)
     assert run.metrics.class_metric("f1", "anomaly") > 0.6
     assert run.metrics.auc[1] > 0.9
+
+
+def test_small_exploration_on_real_mitdb(tmp_path):
+    """A two-network exhaustive exploration plus a GA on real records, as CI can afford."""
+    require_dataset("mitdb")
+    from biowear.search import Study, study_config_from_dict
+
+    cfg = study_config_from_dict(
+        {
+            "study": {"name": "ci-real"},
+            "data": {
+                "datasets": ["mitdb"],
+                "labels": "binary",
+                "records": ["106", "119", "208"],
+                "fs_hz": 128.0,
+                "window": {"kind": "beat", "window_samples": 128},
+            },
+            "train": {"epochs": 1, "batch_size": 128},
+            "space": {"blocks": [0, 1], "x": [1, 1], "lstm_exp": [4, 4]},
+            "ga": {"population": 6, "generations": 2},
+        }
+    )
+    study = Study(cfg, tmp_path)
+    exhaustive = study.run("exhaustive")
+    assert exhaustive.n_trained == 2 and exhaustive.front
+    assert all((tmp_path / "models" / p.evaluation.model_path).is_file() for p in exhaustive.points)
+    n_before = len(study.store.evaluations(study.train_key))
+    ga = study.run("nsga2")  # everything it can ask for is already trained: no new evaluations
+    assert len(study.store.evaluations(study.train_key)) == n_before
+    assert ga.hypervolume <= exhaustive.hypervolume + 1e-12
+    from biowear.search.evaluate import load_data
+
+    data = load_data(cfg.data)
+    majority = np.bincount(data.y).max() / len(data.y)
+    assert max(p.quality for p in exhaustive.points) > majority + 0.05

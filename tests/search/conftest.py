@@ -11,8 +11,13 @@ from biowear.search.space import Space
 
 SMALL_STUDY = {
     "study": {"name": "unit"},
-    "data": {"datasets": ["synthetic_ecg"], "labels": "binary", "records": ["syn000", "syn003"], "fs_hz": 128.0,
-             "window": {"kind": "beat", "window_samples": 128}},
+    "data": {
+        "datasets": ["synthetic_ecg"],
+        "labels": "binary",
+        "records": ["syn000", "syn003"],
+        "fs_hz": 128.0,
+        "window": {"kind": "beat", "window_samples": 128},
+    },
     "train": {"epochs": 1, "batch_size": 64},
     "space": {"blocks": [0, 5], "x": [1, 2], "lstm_exp": [4, 6]},
     "ga": {"population": 10, "generations": 3},
@@ -35,10 +40,24 @@ class FakeTrainer:
             raise KeyboardInterrupt  # a kill while this network is in flight
         self.calls.append(task.genes)
         q = fake_quality(task.genes)
-        metrics = {"classes": ["normal", "anomaly"], "accuracy": q, "macro_f1": q - 0.05, "f1": [q, q - 0.1],
-                   "precision": [q, q], "recall": [q, q]}
-        return Evaluation(task.genes, task.train_key, "ok", metrics=metrics, cost=cost_dict(self.space.cost(task.genes)),
-                          train_time_s=1.0 + task.genes.blocks, epochs=1, seed=task.train.seed)
+        metrics = {
+            "classes": ["normal", "anomaly"],
+            "accuracy": q,
+            "macro_f1": q - 0.05,
+            "f1": [q, q - 0.1],
+            "precision": [q, q],
+            "recall": [q, q],
+        }
+        return Evaluation(
+            task.genes,
+            task.train_key,
+            "ok",
+            metrics=metrics,
+            cost=cost_dict(self.space.cost(task.genes)),
+            train_time_s=1.0 + task.genes.blocks,
+            epochs=1,
+            seed=task.train.seed,
+        )
 
 
 @pytest.fixture

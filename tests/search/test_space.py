@@ -45,7 +45,7 @@ def test_constraints_filter_points_and_explain():
 def test_impossible_constraints_fail_immediately():
     space = Space(constraints=Constraints(max_flops=10))
     with pytest.raises(ConfigError, match="no network of the space satisfies.*smallest achievable"):
-        space.feasible_points
+        _ = space.feasible_points
 
 
 @pytest.mark.parametrize("kwargs", [{"blocks": (3, 1)}, {"x": (0, 2)}, {"lstm_exp": (4, 9)}])

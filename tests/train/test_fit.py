@@ -12,8 +12,13 @@ from biowear.train import NullCallback, TrainConfig, fit, train_network
 
 @pytest.fixture(scope="module")
 def synthetic():
-    cfg = DataConfig(datasets=("synthetic_ecg",), labels="binary", records=("syn000", "syn003", "syn006", "syn012"),
-                     window=WindowConfig(kind="beat", window_samples=128), fs_hz=180.0)
+    cfg = DataConfig(
+        datasets=("synthetic_ecg",),
+        labels="binary",
+        records=("syn000", "syn003", "syn006", "syn012"),
+        window=WindowConfig(kind="beat", window_samples=128),
+        fs_hz=180.0,
+    )
     data = prepare(cfg)
     return data, make_split(data, SplitConfig(seed=0))
 
@@ -49,8 +54,15 @@ def test_early_stopping_restores_best_epoch(synthetic):
 
     model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=0)
     # an absurd learning rate makes validation loss stop improving quickly
-    res = fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val],
-              TrainConfig(epochs=30, lr=0.5, patience=1, batch_size=64), callbacks=(Spy(),))
+    res = fit(
+        model,
+        data.x[split.train],
+        data.y[split.train],
+        data.x[split.val],
+        data.y[split.val],
+        TrainConfig(epochs=30, lr=0.5, patience=1, batch_size=64),
+        callbacks=(Spy(),),
+    )
     assert res.stopped_early and res.epochs_run < 30 and len(events) == res.epochs_run
     best = min(range(len(events)), key=lambda i: events[i].val_loss) + 1
     assert res.best_epoch == best
@@ -61,8 +73,14 @@ def test_class_weighting_changes_the_loss(synthetic):
     losses = []
     for mode in ("none", "balanced"):
         model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=0)
-        res = fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val],
-                  TrainConfig(epochs=1, class_weighting=mode, batch_size=64))
+        res = fit(
+            model,
+            data.x[split.train],
+            data.y[split.train],
+            data.x[split.val],
+            data.y[split.val],
+            TrainConfig(epochs=1, class_weighting=mode, batch_size=64),
+        )
         losses.append(res.history[0].train_loss)
     assert losses[0] != losses[1]
 
@@ -81,8 +99,10 @@ def test_bad_training_input():
         fit(model, x, y[:2], x, y, TrainConfig(epochs=1))
 
 
-@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"lr": -1.0}, {"class_weighting": "focal"}, {"device": "tpu"},
-                                    {"batch_size": 0}, {"patience": -1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"epochs": 0}, {"lr": -1.0}, {"class_weighting": "focal"}, {"device": "tpu"}, {"batch_size": 0}, {"patience": -1}],
+)
 def test_bad_train_config(kwargs):
     with pytest.raises(ConfigError):
         TrainConfig(**kwargs)

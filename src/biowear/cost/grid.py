@@ -8,8 +8,9 @@ from biowear.cost.profile import CostReport, profile
 from biowear.models import ResNetLSTMGenes, build, grid
 
 
-def grid_costs(input_shape: Sequence[int], n_classes: int,
-               progress: Callable[[int, int], None] | None = None) -> dict[ResNetLSTMGenes, CostReport]:
+def grid_costs(
+    input_shape: Sequence[int], n_classes: int, progress: Callable[[int, int], None] | None = None
+) -> dict[ResNetLSTMGenes, CostReport]:
     """Profile all 320 grid points without allocating weights."""
     points = grid()
     out = {}

@@ -79,8 +79,9 @@ class CostReport:
         """Fraction of trainable parameters that are zero."""
         return 1.0 - self.nonzero_params / self.params if self.params else 0.0
 
-    def storage_bytes(self, bits: int = 32, sparsity: float | None = None, fmt: str = "dense",
-                      index_bits: int = 16) -> float:
+    def storage_bytes(
+        self, bits: int = 32, sparsity: float | None = None, fmt: str = "dense", index_bits: int = 16
+    ) -> float:
         """Bytes to store the network's weights (parameters + inference buffers).
 
         Args:
@@ -110,8 +111,13 @@ class CostReport:
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
-        d.update(params=self.params, macs=self.macs, flops=self.flops, storage_bytes_fp32=self.storage_bytes(32),
-                 peak_activation_bytes_fp32=self.peak_activation_bytes(32))
+        d.update(
+            params=self.params,
+            macs=self.macs,
+            flops=self.flops,
+            storage_bytes_fp32=self.storage_bytes(32),
+            peak_activation_bytes_fp32=self.peak_activation_bytes(32),
+        )
         return d
 
 
@@ -150,9 +156,11 @@ def profile(model: nn.Module, input_shape: Sequence[int]) -> CostReport:
     events: list[tuple[str, nn.Module, tuple[torch.Tensor, ...], torch.Tensor]] = []
     handles = []
     for name, m in _hooked_modules(model):
+
         def hook(mod, inputs, output, _name=name):
             tensors = tuple(t for t in inputs if isinstance(t, torch.Tensor))
             events.append((_name, mod, tensors, output))
+
         handles.append(m.register_forward_hook(hook))
     was_training = model.training
     model.eval()
@@ -205,6 +213,7 @@ def _count_nonzero(params: list[torch.Tensor]) -> int:
 
 def _peak_elems(graph_input: torch.Tensor, events) -> int:
     """Liveness analysis over the recorded calls (tensors identified by object identity)."""
+
     def size(t: torch.Tensor) -> int:
         return t.numel() // t.shape[0]
 
@@ -222,7 +231,7 @@ def _peak_elems(graph_input: torch.Tensor, events) -> int:
     if events:
         last_use[id(events[-1][3])] = len(events)  # the network output stays live
     peak = 0
-    for i, (name, m, inputs, out) in enumerate(events):
+    for i, (_, m, inputs, out) in enumerate(events):
         live = sum(s for t, s in sizes.items() if produced[t] <= i <= last_use.get(t, produced[t]))
         workspace = find_rule(m)(m, inputs, out).workspace_elems  # type: ignore[misc]
         peak = max(peak, live + workspace)

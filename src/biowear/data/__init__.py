@@ -11,7 +11,24 @@ from biowear.data.synthetic import SyntheticECGConfig, generate_record
 from biowear.data.windows import WindowConfig
 
 __all__ = [
-    "DATASETS", "DS1", "DS2", "LABEL_MAPS", "Annotations", "DataConfig", "Dataset", "LabelMap",
-    "PreparedDataset", "Record", "Split", "SplitConfig", "SyntheticECGConfig", "WindowConfig",
-    "generate_record", "get_dataset", "make_label_map", "make_split", "prepare", "resolve_label_map",
+    "DATASETS",
+    "DS1",
+    "DS2",
+    "LABEL_MAPS",
+    "Annotations",
+    "DataConfig",
+    "Dataset",
+    "LabelMap",
+    "PreparedDataset",
+    "Record",
+    "Split",
+    "SplitConfig",
+    "SyntheticECGConfig",
+    "WindowConfig",
+    "generate_record",
+    "get_dataset",
+    "make_label_map",
+    "make_split",
+    "prepare",
+    "resolve_label_map",
 ]

@@ -21,17 +21,70 @@ from biowear.registry import Registry
 
 #: Beat annotation symbols of the WFDB standard table (the codes that annotate a QRS complex).
 BEAT_SYMBOLS: tuple[str, ...] = (
-    "N", "L", "R", "B", "A", "a", "J", "S", "V", "r", "F", "e", "j", "n", "E", "/", "f", "Q", "?",
+    "N",
+    "L",
+    "R",
+    "B",
+    "A",
+    "a",
+    "J",
+    "S",
+    "V",
+    "r",
+    "F",
+    "e",
+    "j",
+    "n",
+    "E",
+    "/",
+    "f",
+    "Q",
+    "?",
 )
 #: Non-beat annotation symbols of the WFDB table; they cannot label a window by themselves.
 NON_BEAT_SYMBOLS: tuple[str, ...] = (
-    "[", "!", "]", "x", "(", ")", "p", "t", "u", "`", "'", "^", "|", "~", "+", "s", "T", "*", "D", "=",
-    '"', "@",
+    "[",
+    "!",
+    "]",
+    "x",
+    "(",
+    ")",
+    "p",
+    "t",
+    "u",
+    "`",
+    "'",
+    "^",
+    "|",
+    "~",
+    "+",
+    "s",
+    "T",
+    "*",
+    "D",
+    "=",
+    '"',
+    "@",
 )
 #: Rhythm labels used in the aux_note of ``+`` annotations of mitdb and cudb.
 RHYTHM_LABELS: tuple[str, ...] = (
-    "(AB", "(AFIB", "(AFL", "(B", "(BII", "(IVR", "(N", "(NOD", "(P", "(PREX", "(SBR", "(SVTA", "(T",
-    "(VFL", "(VT", "(AF", "(VF",
+    "(AB",
+    "(AFIB",
+    "(AFL",
+    "(B",
+    "(BII",
+    "(IVR",
+    "(N",
+    "(NOD",
+    "(P",
+    "(PREX",
+    "(SBR",
+    "(SVTA",
+    "(T",
+    "(VFL",
+    "(VT",
+    "(AF",
+    "(VF",
 )
 #: The code that stands for a ``[`` ... ``]`` ventricular flutter/fibrillation episode.
 VF_EPISODE = "["
@@ -87,9 +140,7 @@ class LabelMap:
                 owner[code] = cls
         priority = self.priority or (*self.classes[1:], self.classes[0])
         if sorted(priority) != sorted(self.classes):
-            raise ConfigError(
-                f"label map {self.name!r}: priority {list(priority)} must list each class exactly once"
-            )
+            raise ConfigError(f"label map {self.name!r}: priority {list(priority)} must list each class exactly once")
         object.__setattr__(self, "priority", tuple(priority))
 
     @property
@@ -116,18 +167,11 @@ class LabelMap:
 
     @property
     def _beat_index(self) -> dict[str, int]:
-        return {
-            code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code in BEAT_SYMBOLS
-        }
+        return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code in BEAT_SYMBOLS}
 
     @property
     def _episode_index(self) -> dict[str, int]:
-        return {
-            code: i
-            for i, c in enumerate(self.classes)
-            for code in self.codes[c]
-            if code not in BEAT_SYMBOLS
-        }
+        return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code not in BEAT_SYMBOLS}
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (used in cache keys and saved configs)."""
@@ -139,9 +183,7 @@ class LabelMap:
         }
 
 
-def make_label_map(
-    name: str, mapping: Mapping[str, Sequence[str]], priority: Sequence[str] = ()
-) -> LabelMap:
+def make_label_map(name: str, mapping: Mapping[str, Sequence[str]], priority: Sequence[str] = ()) -> LabelMap:
     """Build a label map from ``{class: [codes...]}`` (class order = output order)."""
     return LabelMap(
         name=name,

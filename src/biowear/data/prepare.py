@@ -174,9 +174,7 @@ def _cache_key(config: DataConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def prepare(
-    config: DataConfig, use_cache: bool = True, progress: ProgressFn | None = None
-) -> PreparedDataset:
+def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | None = None) -> PreparedDataset:
     """Load, preprocess, segment and label every record of ``config``; cached on disk by config hash.
 
     Raises:

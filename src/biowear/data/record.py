@@ -76,8 +76,7 @@ class Record:
             raise DataError(f"record {self.record_id}: signal must be 2-D (samples, channels)")
         if self.signal.shape[1] != len(self.channels):
             raise DataError(
-                f"record {self.record_id}: {self.signal.shape[1]} signal columns but "
-                f"{len(self.channels)} channel names"
+                f"record {self.record_id}: {self.signal.shape[1]} signal columns but {len(self.channels)} channel names"
             )
         if not self.fs_hz > 0:
             raise DataError(f"record {self.record_id}: sampling frequency must be positive, got {self.fs_hz}")

@@ -10,7 +10,6 @@ import wfdb
 from biowear.data.record import Annotations, Record
 from biowear.errors import DataError
 
-
 INVALID_SAMPLE_POLICIES: tuple[str, ...] = ("error", "mask")
 
 

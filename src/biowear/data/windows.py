@@ -72,7 +72,8 @@ def episode_mask(annotations: Annotations, labels: LabelMap, n_samples: int) -> 
     if not labels.has_episodes:
         return mask
     rhythm_starts = [
-        (int(s), aux.strip()) for s, sym, aux in zip(annotations.sample, annotations.symbol, annotations.aux_note)
+        (int(s), aux.strip())
+        for s, sym, aux in zip(annotations.sample, annotations.symbol, annotations.aux_note)
         if sym == "+" and aux.strip().startswith("(")
     ]
     for k, (start, rhythm) in enumerate(rhythm_starts):

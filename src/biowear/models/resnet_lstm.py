@@ -45,7 +45,9 @@ class ResNetLSTMGenes:
             ("lstm_exp", self.lstm_exp, LSTM_EXP_RANGE),
         ):
             if value not in valid:
-                raise ConfigError(f"{name}={value} is outside the space; valid values are {valid.start}..{valid.stop - 1}")
+                raise ConfigError(
+                    f"{name}={value} is outside the space; valid values are {valid.start}..{valid.stop - 1}"
+                )
 
     @property
     def lstm_cells(self) -> int:
@@ -54,6 +56,18 @@ class ResNetLSTMGenes:
     def filters(self, block: int) -> int:
         """Filter count of residual block ``block`` (0-based)."""
         return 32 * 2 ** (block // self.x)
+
+    def canonical(self) -> ResNetLSTMGenes:
+        """The point with the smallest ``x`` that builds the identical network.
+
+        ``x`` only matters through the filter counts of the blocks present, so e.g. every ``x`` is the same
+        network when ``blocks <= 1``; such duplicates need training only once.
+        """
+        filters = [self.filters(i) for i in range(self.blocks)]
+        for x in X_RANGE:
+            if [32 * 2 ** (i // x) for i in range(self.blocks)] == filters:
+                return ResNetLSTMGenes(self.blocks, x, self.lstm_exp)
+        return self
 
     def label(self) -> str:
         return f"blocks={self.blocks},x={self.x},lstm={self.lstm_cells}"
@@ -118,17 +132,16 @@ class ResNetLSTM(nn.Module):
         dropout: dropout probability in the residual blocks (Hannun et al.: 0.2).
     """
 
-    def __init__(self, genes: ResNetLSTMGenes, in_channels: int, n_classes: int, kernel_size: int = 16,
-                 dropout: float = 0.2):
+    def __init__(
+        self, genes: ResNetLSTMGenes, in_channels: int, n_classes: int, kernel_size: int = 16, dropout: float = 0.2
+    ):
         super().__init__()
         if in_channels < 1 or n_classes < 2:
             raise ConfigError(f"need in_channels >= 1 and n_classes >= 2, got {in_channels}, {n_classes}")
         if not 0 <= dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
         self.genes = genes
-        self.stem = nn.Sequential(
-            SamePadConv1d(in_channels, 32, kernel_size), nn.BatchNorm1d(32), nn.ReLU()
-        )
+        self.stem = nn.Sequential(SamePadConv1d(in_channels, 32, kernel_size), nn.BatchNorm1d(32), nn.ReLU())
         blocks: list[nn.Module] = []
         channels = 32
         for i in range(genes.blocks):
@@ -145,8 +158,14 @@ class ResNetLSTM(nn.Module):
         return self.fc(self.lstm(self.post(self.blocks(self.stem(x)))))
 
 
-def build(genes: ResNetLSTMGenes, in_channels: int, n_classes: int, seed: int | None = None,
-          device: str | torch.device | None = None, **options: float) -> ResNetLSTM:
+def build(
+    genes: ResNetLSTMGenes,
+    in_channels: int,
+    n_classes: int,
+    seed: int | None = None,
+    device: str | torch.device | None = None,
+    **options: float,
+) -> ResNetLSTM:
     """Build a network; with ``seed`` its initial weights are reproducible (global RNG untouched)."""
     if device is not None and torch.device(device).type == "meta":
         with torch.device("meta"):

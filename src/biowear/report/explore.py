@@ -37,8 +37,17 @@ def compare_rows(results: dict[str, StrategyResult], reference: str = "exhaustiv
     for name, r in results.items():
         hv_ratio = r.hypervolume / ref.hypervolume if ref and ref.hypervolume > 0 else None
         reduction = ref.exploration_time_s / r.exploration_time_s if ref and r.exploration_time_s > 0 else None
-        rows.append(ComparisonRow(name, r.n_trained, r.exploration_time_s, r.hypervolume, hv_ratio, reduction,
-                                  r.best.phi if r.best else None))
+        rows.append(
+            ComparisonRow(
+                name,
+                r.n_trained,
+                r.exploration_time_s,
+                r.hypervolume,
+                hv_ratio,
+                reduction,
+                r.best.phi if r.best else None,
+            )
+        )
     return rows
 
 
@@ -51,15 +60,34 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False, sharey=True)
     flat = list(axes.flat)
-    for ax in flat[len(results):]:
+    for ax in flat[len(results) :]:
         ax.set_visible(False)
     for ax, (name, r) in zip(flat, results.items()):
-        ax.scatter([p.hardware / scale for p in everything], [p.quality for p in everything], s=12, c="0.8",
-                   label="all trained")
-        ax.scatter([p.hardware / scale for p in r.points], [p.quality for p in r.points], s=16, c="tab:blue",
-                   label=f"selected by {name}")
-        ax.plot([p.hardware / scale for p in r.front], [p.quality for p in r.front], "o-", c="tab:red", ms=7,
-                mfc="none", lw=1.2, drawstyle="steps-post", label="Pareto front")
+        ax.scatter(
+            [p.hardware / scale for p in everything],
+            [p.quality for p in everything],
+            s=12,
+            c="0.8",
+            label="all trained",
+        )
+        ax.scatter(
+            [p.hardware / scale for p in r.points],
+            [p.quality for p in r.points],
+            s=16,
+            c="tab:blue",
+            label=f"selected by {name}",
+        )
+        ax.plot(
+            [p.hardware / scale for p in r.front],
+            [p.quality for p in r.front],
+            "o-",
+            c="tab:red",
+            ms=7,
+            mfc="none",
+            lw=1.2,
+            drawstyle="steps-post",
+            label="Pareto front",
+        )
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.grid(alpha=0.3)
@@ -79,19 +107,28 @@ def _front_table(result: StrategyResult, study: Study) -> list[dict[str, object]
     rows = []
     for p in result.front:
         ev = p.evaluation
-        rows.append({
-            "architecture": p.genes.label(), "quality": round(p.quality, 4), "phi": round(p.phi, 4),
-            "accuracy": round(ev.metrics.get("accuracy", float("nan")), 4),
-            "macro_f1": round(ev.metrics.get("macro_f1", float("nan")), 4),
-            "params": ev.cost["params"], "storage_kB": round(ev.cost["storage_bytes"] / 1e3, 1),
-            "MFLOPs": round(ev.cost["flops"] / 1e6, 2), "peak_RAM_kB": round(ev.cost["peak_ram_bytes"] / 1e3, 1),
-            "train_time_s": round(ev.train_time_s, 1), "epochs": ev.epochs, "model": ev.model_path,
-        })
+        rows.append(
+            {
+                "architecture": p.genes.label(),
+                "quality": round(p.quality, 4),
+                "phi": round(p.phi, 4),
+                "accuracy": round(ev.metrics.get("accuracy", float("nan")), 4),
+                "macro_f1": round(ev.metrics.get("macro_f1", float("nan")), 4),
+                "params": ev.cost["params"],
+                "storage_kB": round(ev.cost["storage_bytes"] / 1e3, 1),
+                "MFLOPs": round(ev.cost["flops"] / 1e6, 2),
+                "peak_RAM_kB": round(ev.cost["peak_ram_bytes"] / 1e3, 1),
+                "train_time_s": round(ev.train_time_s, 1),
+                "epochs": ev.epochs,
+                "model": ev.model_path,
+            }
+        )
     return rows
 
 
-def render_study_report(study: Study, results: dict[str, StrategyResult], out_dir: Path,
-                        synthetic: bool = False) -> Path:
+def render_study_report(
+    study: Study, results: dict[str, StrategyResult], out_dir: Path, synthetic: bool = False
+) -> Path:
     """Write ``report.md``, ``report.html``, ``selections.png``, ``pareto.json`` and copy the Pareto networks'
     weights to ``pareto_models/``; returns the Markdown path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,9 +136,17 @@ def render_study_report(study: Study, results: dict[str, StrategyResult], out_di
     rows = compare_rows(results)
     main = results.get("exhaustive") or next(iter(results.values()))
     front = _front_table(main, study)
-    (out_dir / "pareto.json").write_text(json.dumps({"study": study.config.name, "strategy": main.strategy,
-                                                     "objective": study.config.objective.label(), "front": front},
-                                                    indent=2))
+    (out_dir / "pareto.json").write_text(
+        json.dumps(
+            {
+                "study": study.config.name,
+                "strategy": main.strategy,
+                "objective": study.config.objective.label(),
+                "front": front,
+            },
+            indent=2,
+        )
+    )
     models = out_dir / "pareto_models"
     for p in main.front:
         src = study.directory / "models" / p.evaluation.model_path
@@ -110,14 +155,23 @@ def render_study_report(study: Study, results: dict[str, StrategyResult], out_di
             dst.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / "model.pt")
     banner = "**SYNTHETIC DATA — generated by biowear; no accuracy claim.**\n\n" if synthetic else ""
-    lines = [f"# Exploration report: {study.config.name}", "", banner + f"Objective: `{study.config.objective.label()}`; "
-             f"space: blocks {study.config.blocks}, x {study.config.x}, lstm_exp {study.config.lstm_exp}; "
-             f"{len(study.space.feasible_points)} of {len(study.space.points)} points hardware-feasible.", "",
-             "## Strategies", "", "| strategy | trained | exploration time (s) | hypervolume | HV ratio | time reduction | best phi |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Exploration report: {study.config.name}",
+        "",
+        banner + f"Objective: `{study.config.objective.label()}`; "
+        f"space: blocks {study.config.blocks}, x {study.config.x}, lstm_exp {study.config.lstm_exp}; "
+        f"{len(study.space.feasible_points)} of {len(study.space.points)} points hardware-feasible.",
+        "",
+        "## Strategies",
+        "",
+        "| strategy | trained | exploration time (s) | hypervolume | HV ratio | time reduction | best phi |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r.strategy} | {r.n_trained} | {r.exploration_time_s:.1f} | {r.hypervolume:.4f} | "
-                     f"{_fmt(r.hypervolume_ratio)} | {_fmt(r.time_reduction, 'x')} | {_fmt(r.best_phi)} |")
+        lines.append(
+            f"| {r.strategy} | {r.n_trained} | {r.exploration_time_s:.1f} | {r.hypervolume:.4f} | "
+            f"{_fmt(r.hypervolume_ratio)} | {_fmt(r.time_reduction, 'x')} | {_fmt(r.best_phi)} |"
+        )
     lines += ["", f"## Pareto networks ({main.strategy})", ""]
     if front:
         keys = list(front[0])
@@ -140,9 +194,11 @@ def _fmt(value: float | None, suffix: str = "") -> str:
 
 def _html(markdown: str, title: str) -> str:
     """A minimal HTML rendering of the report's Markdown (tables, headings, paragraphs, the image)."""
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-           "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style></head><body>"]
+    out = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style></head><body>"
+    ]
     in_table = False
     for line in markdown.splitlines():
         if line.startswith("|"):

@@ -10,7 +10,23 @@ from biowear.search.strategies import STRATEGIES, GAConfig, Strategy, make_strat
 from biowear.search.study import ALL_STRATEGIES, Point, StrategyResult, Study
 
 __all__ = [
-    "ALL_STRATEGIES", "STRATEGIES", "Constraints", "Evaluation", "GAConfig", "Objective", "Point", "Space",
-    "Store", "StoreError", "Strategy", "StrategyResult", "Study", "StudyConfig", "decode_raw", "encode",
-    "load_study_config", "make_strategy", "study_config_from_dict",
+    "ALL_STRATEGIES",
+    "STRATEGIES",
+    "Constraints",
+    "Evaluation",
+    "GAConfig",
+    "Objective",
+    "Point",
+    "Space",
+    "Store",
+    "StoreError",
+    "Strategy",
+    "StrategyResult",
+    "Study",
+    "StudyConfig",
+    "decode_raw",
+    "encode",
+    "load_study_config",
+    "make_strategy",
+    "study_config_from_dict",
 ]

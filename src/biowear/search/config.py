@@ -61,17 +61,35 @@ class StudyConfig:
         }
 
 
-_SECTIONS = {"data": DataConfig, "split": SplitConfig, "train": TrainConfig, "constraints": Constraints,
-             "objective": Objective, "ga": GAConfig}
-_TUPLES = {"datasets", "records", "band_hz", "fractions", "train_records", "val_records", "test_records",
-           "blocks", "x", "lstm_exp"}
+_SECTIONS = {
+    "data": DataConfig,
+    "split": SplitConfig,
+    "train": TrainConfig,
+    "constraints": Constraints,
+    "objective": Objective,
+    "ga": GAConfig,
+}
+_TUPLES = {
+    "datasets",
+    "records",
+    "band_hz",
+    "fractions",
+    "train_records",
+    "val_records",
+    "test_records",
+    "blocks",
+    "x",
+    "lstm_exp",
+}
 
 
 def _build(cls: type, section: str, values: dict[str, Any]) -> Any:
     valid = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - valid)
     if unknown:
-        raise ConfigError(f"[{section}] has unknown key(s) {', '.join(unknown)}; valid keys are: {', '.join(sorted(valid))}")
+        raise ConfigError(
+            f"[{section}] has unknown key(s) {', '.join(unknown)}; valid keys are: {', '.join(sorted(valid))}"
+        )
     kwargs = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in values.items()}
     if cls is DataConfig and isinstance(kwargs.get("window"), dict):
         kwargs["window"] = _build(WindowConfig, "data.window", kwargs["window"])
@@ -90,8 +108,10 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
     known = set(_SECTIONS) | {"study", "space", "strategy"}
     unknown = sorted(k for k, v in doc.items() if isinstance(v, dict) and k not in known)
     if unknown or top:
-        raise ConfigError(f"unknown section(s)/key(s) {', '.join(unknown + sorted(top))}; valid sections are: "
-                          f"{', '.join(sorted(known))}")
+        raise ConfigError(
+            f"unknown section(s)/key(s) {', '.join(unknown + sorted(top))}; valid sections are: "
+            f"{', '.join(sorted(known))}"
+        )
     kwargs: dict[str, Any] = {k: _build(cls, k, doc.get(k, {})) for k, cls in _SECTIONS.items()}
     for key in ("blocks", "x", "lstm_exp"):
         if key in space:

@@ -53,16 +53,33 @@ def run_task(task: EvalTask) -> Evaluation:
         run = train_network(data, make_split(data, task.split), task.genes, task.train, out_dir=out_dir)
     except Exception as exc:  # recorded in the store so the study can go on and the user can see why
         log.error("training %s failed: %s", task.genes.label(), traceback.format_exc())
-        return Evaluation(task.genes, task.train_key, "failed", seed=task.train.seed, data_key=data.key,
-                          reason=f"{type(exc).__name__}: {exc}")
+        return Evaluation(
+            task.genes,
+            task.train_key,
+            "failed",
+            seed=task.train.seed,
+            data_key=data.key,
+            reason=f"{type(exc).__name__}: {exc}",
+        )
     return Evaluation(
-        genes=task.genes, train_key=task.train_key, status="ok", metrics=run.metrics.to_dict(),
-        cost=cost_dict(run.cost), train_time_s=run.fit.train_time_s, epochs=run.fit.epochs_run,
-        seed=task.train.seed, data_key=data.key,
+        genes=task.genes,
+        train_key=task.train_key,
+        status="ok",
+        metrics=run.metrics.to_dict(),
+        cost=cost_dict(run.cost),
+        train_time_s=run.fit.train_time_s,
+        epochs=run.fit.epochs_run,
+        seed=task.train.seed,
+        data_key=data.key,
         model_path=str(Path(task.train_key) / name / "model.pt"),
     )
 
 
 def cost_dict(cost) -> dict[str, float]:
-    return {"params": cost.params, "storage_bytes": cost.storage_bytes(32), "flops": cost.flops,
-            "macs": cost.macs, "peak_ram_bytes": cost.peak_activation_bytes(32)}
+    return {
+        "params": cost.params,
+        "storage_bytes": cost.storage_bytes(32),
+        "flops": cost.flops,
+        "macs": cost.macs,
+        "peak_ram_bytes": cost.peak_activation_bytes(32),
+    }

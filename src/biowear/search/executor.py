@@ -20,7 +20,7 @@ class Executor(ABC):
     @abstractmethod
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Release workers."""
 
 

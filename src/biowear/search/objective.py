@@ -38,7 +38,9 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.metric not in QUALITY_METRICS:
-            raise ConfigError(f"unknown quality metric {self.metric!r}; valid options are: {', '.join(QUALITY_METRICS)}")
+            raise ConfigError(
+                f"unknown quality metric {self.metric!r}; valid options are: {', '.join(QUALITY_METRICS)}"
+            )
         if self.metric in ("precision", "recall", "f1") and not self.target_class:
             raise ConfigError(f"metric {self.metric!r} is per class: name the class (target_class)")
         if self.hardware not in HARDWARE_MEASURES:
@@ -54,8 +56,9 @@ class Objective:
             return float(metrics[self.metric])  # type: ignore[arg-type]
         classes = list(metrics["classes"])  # type: ignore[call-overload]
         if self.target_class not in classes:
-            raise ConfigError(f"class {self.target_class!r} is not an output class; valid options are: "
-                              f"{', '.join(classes)}")
+            raise ConfigError(
+                f"class {self.target_class!r} is not an output class; valid options are: {', '.join(classes)}"
+            )
         return float(metrics[self.metric][classes.index(self.target_class)])  # type: ignore[index]
 
     @staticmethod

@@ -101,15 +101,22 @@ class Space:
     constraints: Constraints = Constraints()
 
     def __post_init__(self) -> None:
-        for name, (lo, hi), full in (("blocks", self.blocks, BLOCKS_RANGE), ("x", self.x, X_RANGE),
-                                     ("lstm_exp", self.lstm_exp, LSTM_EXP_RANGE)):
+        for name, (lo, hi), full in (
+            ("blocks", self.blocks, BLOCKS_RANGE),
+            ("x", self.x, X_RANGE),
+            ("lstm_exp", self.lstm_exp, LSTM_EXP_RANGE),
+        ):
             if not full.start <= lo <= hi <= full.stop - 1:
-                raise ConfigError(f"bounds of {name} must satisfy {full.start} <= low <= high <= {full.stop - 1}, "
-                                  f"got ({lo}, {hi})")
+                raise ConfigError(
+                    f"bounds of {name} must satisfy {full.start} <= low <= high <= {full.stop - 1}, got ({lo}, {hi})"
+                )
 
     def contains(self, genes: ResNetLSTMGenes) -> bool:
-        return (self.blocks[0] <= genes.blocks <= self.blocks[1] and self.x[0] <= genes.x <= self.x[1]
-                and self.lstm_exp[0] <= genes.lstm_exp <= self.lstm_exp[1])
+        return (
+            self.blocks[0] <= genes.blocks <= self.blocks[1]
+            and self.x[0] <= genes.x <= self.x[1]
+            and self.lstm_exp[0] <= genes.lstm_exp <= self.lstm_exp[1]
+        )
 
     def decode(self, bits: tuple[int, ...] | list[int]) -> ResNetLSTMGenes | None:
         """The point a chromosome encodes, or None when it lies outside the space."""
@@ -122,14 +129,19 @@ class Space:
     @cached_property
     def points(self) -> tuple[ResNetLSTMGenes, ...]:
         """Every point inside the bounds (feasible or not), in (blocks, x, lstm_exp) order."""
-        return tuple(ResNetLSTMGenes(b, x, z) for b in range(self.blocks[0], self.blocks[1] + 1)
-                     for x in range(self.x[0], self.x[1] + 1)
-                     for z in range(self.lstm_exp[0], self.lstm_exp[1] + 1))
+        return tuple(
+            ResNetLSTMGenes(b, x, z)
+            for b in range(self.blocks[0], self.blocks[1] + 1)
+            for x in range(self.x[0], self.x[1] + 1)
+            for z in range(self.lstm_exp[0], self.lstm_exp[1] + 1)
+        )
 
     @cached_property
     def _costs(self) -> dict[ResNetLSTMGenes, CostReport]:
-        return {g: profile(build(g, self.input_shape[0], self.n_classes, device="meta"), self.input_shape)
-                for g in self.points}
+        return {
+            g: profile(build(g, self.input_shape[0], self.n_classes, device="meta"), self.input_shape)
+            for g in self.points
+        }
 
     def cost(self, genes: ResNetLSTMGenes) -> CostReport:
         """Exact cost of a point (shape-only profile, computed once per space)."""

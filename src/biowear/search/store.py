@@ -91,8 +91,10 @@ class Store:
             else:
                 self._create()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a readable biowear results store ({exc}); "
-                             "move it away or choose another study folder") from exc
+            raise StoreError(
+                f"{self.path} is not a readable biowear results store ({exc}); "
+                "move it away or choose another study folder"
+            ) from exc
 
     def _create(self) -> None:
         self._db.executescript(
@@ -123,16 +125,19 @@ class Store:
 
     # ------------------------------------------------------------ evaluations
     def get(self, train_key: str, genes: ResNetLSTMGenes) -> Evaluation | None:
-        row = self._db.execute("SELECT payload FROM evaluations WHERE train_key=? AND genes=?",
-                               (train_key, _genes_key(genes))).fetchone()
+        row = self._db.execute(
+            "SELECT payload FROM evaluations WHERE train_key=? AND genes=?", (train_key, _genes_key(genes))
+        ).fetchone()
         return Evaluation.from_json(row[0]) if row else None
 
     def put(self, evaluation: Evaluation) -> None:
         """Write one evaluation durably (autocommit)."""
         if evaluation.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
-        self._db.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)",
-                         (evaluation.train_key, _genes_key(evaluation.genes), evaluation.status, evaluation.to_json()))
+        self._db.execute(
+            "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)",
+            (evaluation.train_key, _genes_key(evaluation.genes), evaluation.status, evaluation.to_json()),
+        )
 
     def evaluations(self, train_key: str) -> list[Evaluation]:
         rows = self._db.execute("SELECT payload FROM evaluations WHERE train_key=?", (train_key,)).fetchall()
@@ -145,8 +150,10 @@ class Store:
         if row and row[0] != text:
             old = json.loads(row[0])
             changed = sorted(k for k in set(old) | set(config) if old.get(k) != json.loads(text).get(k))
-            raise StoreError(f"study {name!r} already exists in {self.path} with a different configuration "
-                             f"(sections {', '.join(changed)} differ); use a new study name")
+            raise StoreError(
+                f"study {name!r} already exists in {self.path} with a different configuration "
+                f"(sections {', '.join(changed)} differ); use a new study name"
+            )
         self._db.execute("INSERT OR IGNORE INTO studies VALUES (?, ?)", (name, text))
 
     def study_names(self) -> list[str]:
@@ -160,12 +167,14 @@ class Store:
         return json.loads(row[0])
 
     def record_visit(self, study: str, strategy: str, seq: int, genes: ResNetLSTMGenes, train_key: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO visits VALUES (?, ?, ?, ?, ?)",
-                         (study, strategy, seq, _genes_key(genes), train_key))
+        self._db.execute(
+            "INSERT OR REPLACE INTO visits VALUES (?, ?, ?, ?, ?)", (study, strategy, seq, _genes_key(genes), train_key)
+        )
 
     def visits(self, study: str, strategy: str) -> list[ResNetLSTMGenes]:
-        rows = self._db.execute("SELECT genes FROM visits WHERE study=? AND strategy=? ORDER BY seq",
-                                (study, strategy)).fetchall()
+        rows = self._db.execute(
+            "SELECT genes FROM visits WHERE study=? AND strategy=? ORDER BY seq", (study, strategy)
+        ).fetchall()
         return [ResNetLSTMGenes(*map(int, r[0].split("-"))) for r in rows]
 
     def strategies(self, study: str) -> list[str]:

@@ -276,8 +276,14 @@ for _cls in (Exhaustive, RandomSearch, GARoulette, GATournament, NSGA2, SPEA2):
     STRATEGIES.register(_cls.name, _cls)
 
 
-def make_strategy(name: str, space: Space, n_objectives: int = 1, seed: int = 0,
-                  ga: GAConfig | None = None, random_fraction: float = 0.1) -> Strategy:
+def make_strategy(
+    name: str,
+    space: Space,
+    n_objectives: int = 1,
+    seed: int = 0,
+    ga: GAConfig | None = None,
+    random_fraction: float = 0.1,
+) -> Strategy:
     """Instantiate a registered strategy by name (error lists the valid names)."""
     cls = STRATEGIES.get(name)
     if issubclass(cls, _Genetic):

@@ -62,8 +62,14 @@ class Study:
         self.store.save_study(config.name, config.to_dict())
         data = load_data(config.data)
         self.classes = data.classes
-        self.space = Space(config.blocks, config.x, config.lstm_exp, (data.x.shape[1], data.x.shape[2]),
-                           len(data.classes), config.constraints)
+        self.space = Space(
+            config.blocks,
+            config.x,
+            config.lstm_exp,
+            (data.x.shape[1], data.x.shape[2]),
+            len(data.classes),
+            config.constraints,
+        )
         self.space.feasible_points  # noqa: B018 - fail fast on an impossible space
         if config.objective.target_class is not None:
             config.objective.quality({"classes": list(data.classes)})  # validates the class name early
@@ -75,14 +81,20 @@ class Study:
         """Run (or resume) one strategy; every evaluation is stored as soon as it finishes."""
         executor = executor or LocalExecutor()
         objective = self.config.objective
-        strat = make_strategy(strategy, self.space, 2 if objective.mode == "multi" else 1, self.config.seed,
-                              self.config.ga, self.config.random_fraction)
+        strat = make_strategy(
+            strategy,
+            self.space,
+            2 if objective.mode == "multi" else 1,
+            self.config.seed,
+            self.config.ga,
+            self.config.random_fraction,
+        )
         seq = 0
         while not strat.done:
             asked = strat.ask()
             evaluations: dict[ResNetLSTMGenes, Evaluation] = {}
             todo: list[ResNetLSTMGenes] = []
-            for genes in asked:
+            for genes in dict.fromkeys(g.canonical() for g in asked):  # identical networks train once
                 self.store.record_visit(self.config.name, strategy, seq, genes, self.train_key)
                 seq += 1
                 cached = self._cached_or_infeasible(genes)
@@ -92,14 +104,23 @@ class Study:
                     evaluations[genes] = cached
                     if listener:
                         listener(strategy, genes, cached, True)
-            tasks = [EvalTask(g, self.config.data, self.config.split, self.config.train, self.train_key,
-                              str(self.directory / "models")) for g in todo]
+            tasks = [
+                EvalTask(
+                    g,
+                    self.config.data,
+                    self.config.split,
+                    self.config.train,
+                    self.train_key,
+                    str(self.directory / "models"),
+                )
+                for g in todo
+            ]
             for ev in executor.run(tasks):
                 self.store.put(ev)
                 evaluations[ev.genes] = ev
                 if listener:
                     listener(strategy, ev.genes, ev, False)
-            strat.tell({g: self._fitness(ev) for g, ev in evaluations.items()})
+            strat.tell({g: self._fitness(evaluations[g.canonical()]) for g in asked})
         return self.result(strategy)
 
     def _cached_or_infeasible(self, genes: ResNetLSTMGenes) -> Evaluation | None:
@@ -109,8 +130,15 @@ class Study:
         violation = self.space.violation(genes)
         if violation is None:
             return None
-        ev = Evaluation(genes, self.train_key, "infeasible", cost=cost_dict(self.space.cost(genes)),
-                        seed=self.config.train.seed, data_key=self.data_key, reason=violation)
+        ev = Evaluation(
+            genes,
+            self.train_key,
+            "infeasible",
+            cost=cost_dict(self.space.cost(genes)),
+            seed=self.config.train.seed,
+            data_key=self.data_key,
+            reason=violation,
+        )
         self.store.put(ev)
         return ev
 
@@ -148,14 +176,22 @@ class Study:
         """Every trained feasible network under this study's training key (any strategy)."""
         return tuple(p for p in (self._point(e) for e in self.store.evaluations(self.train_key)) if p is not None)
 
-    def _summarise(self, strategy: str, visited: Sequence[ResNetLSTMGenes], evals: Sequence[Evaluation],
-                   points: Sequence[Point]) -> StrategyResult:
+    def _summarise(
+        self, strategy: str, visited: Sequence[ResNetLSTMGenes], evals: Sequence[Evaluation], points: Sequence[Point]
+    ) -> StrategyResult:
         mask = pareto_mask([p.quality for p in points], [p.hardware for p in points])
         front = tuple(sorted((p for p, m in zip(points, mask) if m), key=lambda p: p.hardware))
-        hv = hypervolume([p.quality for p in front], [p.hardware for p in front],
-                         self.space.max_hardware(self.config.objective.hardware))
+        hv = hypervolume(
+            [p.quality for p in front],
+            [p.hardware for p in front],
+            self.space.max_hardware(self.config.objective.hardware),
+        )
         return StrategyResult(
-            strategy=strategy, visited=tuple(visited), points=tuple(points), front=front, hypervolume=hv,
+            strategy=strategy,
+            visited=tuple(visited),
+            points=tuple(points),
+            front=front,
+            hypervolume=hv,
             exploration_time_s=sum(e.train_time_s for e in evals if e.status == "ok"),
             n_trained=sum(1 for e in evals if e.status == "ok"),
             n_infeasible=sum(1 for e in evals if e.status == "infeasible"),

@@ -7,6 +7,16 @@ from biowear.train.metrics import Metrics, compute_metrics
 from biowear.train.run import TrainRun, train_network
 
 __all__ = [
-    "Callback", "EpochLog", "FitResult", "Metrics", "NullCallback", "TrainConfig", "TrainRun",
-    "compute_metrics", "evaluate", "fit", "predict_proba", "train_network",
+    "Callback",
+    "EpochLog",
+    "FitResult",
+    "Metrics",
+    "NullCallback",
+    "TrainConfig",
+    "TrainRun",
+    "compute_metrics",
+    "evaluate",
+    "fit",
+    "predict_proba",
+    "train_network",
 ]

@@ -148,8 +148,9 @@ def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device, name: str) -
         raise DataError(f"{name}: no samples")
     if not np.all(np.isfinite(x)):
         raise DataError(f"{name}: inputs contain NaN/inf")
-    return _Tensors(torch.as_tensor(x, dtype=torch.float32, device=device),
-                    torch.as_tensor(y, dtype=torch.long, device=device))
+    return _Tensors(
+        torch.as_tensor(x, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
+    )
 
 
 def _class_weights(y: np.ndarray, n_classes: int, mode: str, device: torch.device) -> torch.Tensor | None:

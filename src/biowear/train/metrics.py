@@ -7,8 +7,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score, roc_curve
 
-QUALITY_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "precision",
-                                    "recall", "f1")
+QUALITY_METRICS: tuple[str, ...] = (
+    "accuracy",
+    "macro_f1",
+    "macro_precision",
+    "macro_recall",
+    "precision",
+    "recall",
+    "f1",
+)
 
 
 @dataclass(frozen=True)

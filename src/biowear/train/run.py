@@ -51,8 +51,11 @@ class TrainRun:
             },
             "train_config": asdict(self.train_config),
             "data_key": self.data_key,
-            "host": {"python": platform.python_version(), "torch": torch.__version__,
-                     "threads": torch.get_num_threads()},
+            "host": {
+                "python": platform.python_version(),
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+            },
         }
 
 
@@ -68,16 +71,36 @@ def train_network(
     ``split.test``; with ``out_dir``, save ``model.pt`` (weights + architecture) and ``run.json``."""
     in_channels, length = data.x.shape[1], data.x.shape[2]
     model = build(genes, in_channels, len(data.classes), seed=config.seed)
-    result = fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val],
-                 config, callbacks)
+    result = fit(
+        model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], config, callbacks
+    )
     metrics = evaluate(model, data.x[split.test], data.y[split.test], data.classes)
     cost = profile(model.cpu(), (in_channels, length))
-    run = TrainRun(genes, data.classes, data.synthetic, len(split.train), len(split.val), len(split.test),
-                   result, metrics, cost, config, data.key)
+    run = TrainRun(
+        genes,
+        data.classes,
+        data.synthetic,
+        len(split.train),
+        len(split.val),
+        len(split.test),
+        result,
+        metrics,
+        cost,
+        config,
+        data.key,
+    )
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        torch.save({"genes": asdict(genes), "in_channels": in_channels, "n_classes": len(data.classes),
-                    "classes": list(data.classes), "input_length": length, "state_dict": model.state_dict()},
-                   out_dir / "model.pt")
+        torch.save(
+            {
+                "genes": asdict(genes),
+                "in_channels": in_channels,
+                "n_classes": len(data.classes),
+                "classes": list(data.classes),
+                "input_length": length,
+                "state_dict": model.state_dict(),
+            },
+            out_dir / "model.pt",
+        )
         (out_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2))
     return run

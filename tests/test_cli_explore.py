@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from biowear.cli import app
+
+runner = CliRunner()
+
+TOML = """
+[study]
+name = "cli"
+[data]
+datasets = ["synthetic_ecg"]
+labels = "binary"
+records = ["syn000"]
+fs_hz = 128.0
+window = { kind = "beat", window_samples = 128 }
+[train]
+epochs = 1
+[space]
+blocks = [0, 1]
+x = [1, 1]
+lstm_exp = [4, 4]
+[ga]
+population = 4
+generations = 1
+"""
+
+
+def test_explore_then_report_then_compare(tmp_path):
+    cfg = tmp_path / "study.toml"
+    cfg.write_text(TOML)
+    out = tmp_path / "study"
+    res = runner.invoke(app, ["explore", str(cfg), "--dir", str(out), "--strategy", "exhaustive"])
+    assert res.exit_code == 0, res.output
+    assert "SYNTHETIC" in res.output and (out / "report" / "report.md").is_file()
+    assert (out / "report" / "selections.png").stat().st_size > 10_000
+    front = json.loads((out / "report" / "pareto.json").read_text())["front"]
+    assert front and all("storage_kB" in row for row in front)
+    res = runner.invoke(app, ["report", str(out), "--alpha", "0.2"])
+    assert res.exit_code == 0, res.output and (out / "report-alpha0.2" / "report.md").is_file()
+    res = runner.invoke(app, ["compare", str(cfg), "--dir", str(out)])
+    assert res.exit_code == 0, res.output
+    for name in ("exhaustive", "random", "ga-roulette", "ga-tournament", "nsga2", "spea2"):
+        assert name in res.output
+    assert "trained in" not in res.output.split("exhaustive:")[1]  # the second run only reuses
+
+
+def test_explore_config_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nepoch = 3\n")
+    res = runner.invoke(app, ["explore", str(bad), "--dir", str(tmp_path / "x")])
+    assert res.exit_code != 0
+    assert "unknown key(s) epoch" in str(res.exception) or "unknown key(s) epoch" in res.output
+    res = runner.invoke(app, ["explore", "--strategy", "hillclimb", "--dir", str(tmp_path / "y")])
+    assert res.exit_code != 0
