@@ -35,17 +35,21 @@ def test_explore_then_report_then_compare(tmp_path):
     out = tmp_path / "study"
     res = runner.invoke(app, ["explore", str(cfg), "--dir", str(out), "--strategy", "exhaustive"])
     assert res.exit_code == 0, res.output
-    assert "SYNTHETIC" in res.output and (out / "report" / "report.md").is_file()
-    assert (out / "report" / "selections.png").stat().st_size > 10_000
-    front = json.loads((out / "report" / "pareto.json").read_text())["front"]
+    assert "SYNTHETIC" in res.output and (out / "report-cli" / "report.md").is_file()
+    assert (out / "report-cli" / "selections.png").stat().st_size > 10_000
+    front = json.loads((out / "report-cli" / "pareto.json").read_text())["front"]
     assert front and all("storage_kB" in row for row in front)
     res = runner.invoke(app, ["report", str(out), "--alpha", "0.2"])
-    assert res.exit_code == 0, res.output and (out / "report-alpha0.2" / "report.md").is_file()
+    assert res.exit_code == 0, res.output
+    assert (out / "report-cli-alpha0.2" / "report.md").is_file()
     res = runner.invoke(app, ["compare", str(cfg), "--dir", str(out)])
     assert res.exit_code == 0, res.output
     for name in ("exhaustive", "random", "ga-roulette", "ga-tournament", "nsga2", "spea2"):
         assert name in res.output
     assert "trained in" not in res.output.split("exhaustive:")[1]  # the second run only reuses
+    res = runner.invoke(app, ["compare", str(cfg), "--dir", str(out), "--alpha", "0.8"])
+    assert res.exit_code == 0, res.output
+    assert "cli-alpha0.8" in res.output and "trained in" not in res.output  # other weights: all cached
 
 
 def test_explore_config_errors(tmp_path):

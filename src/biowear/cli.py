@@ -332,13 +332,16 @@ _DEMO_STUDY = {
 }
 
 
-def _load_study(config: Path | None, study: str | None):
+def _load_study(config: Path | None, study: str | None, alpha: float | None = None):
+    from dataclasses import replace
+
     from biowear.search import load_study_config, study_config_from_dict
 
     cfg = load_study_config(config) if config else study_config_from_dict(_DEMO_STUDY)
+    if alpha is not None:
+        objective = replace(cfg.objective, alpha=alpha, beta=round(1 - alpha, 12))
+        cfg = replace(cfg, objective=objective, name=study or f"{cfg.name}-alpha{alpha:g}")
     if study:
-        from dataclasses import replace
-
         cfg = replace(cfg, name=study)
     return cfg
 
@@ -416,15 +419,16 @@ def explore(
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
     executor: Annotated[str, typer.Option(help="local | process")] = "local",
     workers: int = 2,
+    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
 ) -> None:
     """Explore the architecture space with one strategy; resumable; writes a report."""
     from biowear.report import render_study_report
     from biowear.search import STRATEGIES
 
     STRATEGIES.get(strategy)
-    cfg = _load_study(config, study)
+    cfg = _load_study(config, study, alpha)
     st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
-    path = render_study_report(st, results, directory / "report", synthetic)
+    path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
     console.print(f"report: {path}")
 
 
@@ -437,12 +441,13 @@ def compare(
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
     executor: Annotated[str, typer.Option(help="local | process")] = "local",
     workers: int = 2,
+    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
 ) -> None:
     """Run all six strategies over one study (sharing trained networks) and compare them with exhaustive."""
     from biowear.report import compare_rows, render_study_report
     from biowear.search import ALL_STRATEGIES
 
-    cfg = _load_study(config, study)
+    cfg = _load_study(config, study, alpha)
     st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
     table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("strategy", "trained", "exploration s", "hypervolume", "HV / exhaustive", "time reduction", "best phi"):
@@ -458,7 +463,7 @@ def compare(
             "-" if r.best_phi is None else f"{r.best_phi:.4f}",
         )
     console.print(table)
-    console.print(f"report: {render_study_report(st, results, directory / 'report', synthetic)}")
+    console.print(f"report: {render_study_report(st, results, directory / f'report-{cfg.name}', synthetic)}")
 
 
 @app.command()
@@ -487,7 +492,7 @@ def report(
         st = st.with_objective(alpha=alpha, beta=1 - alpha)
     results = {s: st.result(s) for s in strategies}
     suffix = "" if alpha is None else f"-alpha{alpha:g}"
-    out = render_study_report(st, results, directory / f"report{suffix}", load_synthetic_flag(cfg))
+    out = render_study_report(st, results, directory / f"report-{name}{suffix}", load_synthetic_flag(cfg))
     for s, r in results.items():
         console.print(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
@@ -500,7 +505,7 @@ def report(
 def demo(out: Path = Path("runs/demo")) -> None:
     """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, cost table."""
     console.print(SYNTHETIC_BANNER)
-    compare(config=None, directory=out, study=None, executor="local", workers=2)
+    compare(config=None, directory=out, study=None, executor="local", workers=2, alpha=None)
     cost(
         arch=[
             "blocks=0,x=1,lstm=16",
