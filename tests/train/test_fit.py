@@ -10,6 +10,10 @@ from biowear.models import ResNetLSTMGenes, build
 from biowear.train import NullCallback, TrainConfig, fit, train_network
 
 
+def fit_on(data, split, model, config, callbacks=()):
+    return fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], config, callbacks)
+
+
 @pytest.fixture(scope="module")
 def synthetic():
     cfg = DataConfig(
@@ -38,7 +42,7 @@ def test_same_seed_same_result(synthetic):
     runs = []
     for _ in range(2):
         model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=3)
-        res = fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], cfg)
+        res = fit_on(data, split, model, cfg)
         runs.append((res.history[0].train_loss, [p.detach().clone() for p in model.parameters()]))
     assert runs[0][0] == runs[1][0]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
@@ -54,12 +58,10 @@ def test_early_stopping_restores_best_epoch(synthetic):
 
     model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=0)
     # an absurd learning rate makes validation loss stop improving quickly
-    res = fit(
+    res = fit_on(
+        data,
+        split,
         model,
-        data.x[split.train],
-        data.y[split.train],
-        data.x[split.val],
-        data.y[split.val],
         TrainConfig(epochs=30, lr=0.5, patience=1, batch_size=64),
         callbacks=(Spy(),),
     )
@@ -73,12 +75,10 @@ def test_class_weighting_changes_the_loss(synthetic):
     losses = []
     for mode in ("none", "balanced"):
         model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=0)
-        res = fit(
+        res = fit_on(
+            data,
+            split,
             model,
-            data.x[split.train],
-            data.y[split.train],
-            data.x[split.val],
-            data.y[split.val],
             TrainConfig(epochs=1, class_weighting=mode, batch_size=64),
         )
         losses.append(res.history[0].train_loss)

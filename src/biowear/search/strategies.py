@@ -245,30 +245,36 @@ class GATournament(_Genetic):
         return self._vary(tools.selTournament(self.population, len(self.population), self.config.tournament_size))
 
 
-class NSGA2(_Genetic):
-    """NSGA-II (Deb et al. 2002): (mu + lambda) survival by non-dominated sorting and crowding distance."""
+class _Elitist(_Genetic):
+    """(mu + lambda) GA: parents and offspring compete for survival through ``survival``; mates are picked by
+    binary tournament on survival order (earlier survivors rank higher)."""
+
+    multi_objective_capable = True
+
+    @staticmethod
+    @abstractmethod
+    def survival(individuals: list[_Individual], k: int) -> list[_Individual]: ...
+
+    def _next_generation(self) -> list[_Individual]:
+        survivors = self.survival(self.parents + self.population, len(self.population))
+        self.parents = survivors
+        rank = {id(ind): i for i, ind in enumerate(survivors)}
+        mates = [min(self.rng.sample(survivors, 2), key=lambda ind: rank[id(ind)]) for _ in survivors]
+        return self._vary(mates)
+
+
+class NSGA2(_Elitist):
+    """NSGA-II (Deb et al. 2002): survival by non-dominated sorting and crowding distance."""
 
     name = "nsga2"
-    multi_objective_capable = True
-
-    def _next_generation(self) -> list[_Individual]:
-        survivors = tools.selNSGA2(self.parents + self.population, len(self.population))
-        self.parents = survivors
-        mates = [min(self.rng.sample(survivors, 2), key=lambda i: survivors.index(i)) for _ in survivors]
-        return self._vary(mates)
+    survival = staticmethod(tools.selNSGA2)
 
 
-class SPEA2(_Genetic):
-    """SPEA-2 (Zitzler et al. 2001): an archive chosen by strength and density, mating from the archive."""
+class SPEA2(_Elitist):
+    """SPEA-2 (Zitzler et al. 2001): survival of an archive chosen by strength and density."""
 
     name = "spea2"
-    multi_objective_capable = True
-
-    def _next_generation(self) -> list[_Individual]:
-        archive = tools.selSPEA2(self.parents + self.population, len(self.population))
-        self.parents = archive
-        mates = [min(self.rng.sample(archive, 2), key=lambda i: archive.index(i)) for _ in archive]
-        return self._vary(mates)
+    survival = staticmethod(tools.selSPEA2)
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")

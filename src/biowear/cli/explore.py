@@ -1,0 +1,221 @@
+"""``biowear explore``, ``compare``, ``report`` and ``demo``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import progress as _progress
+from biowear.cli.train import cost
+from biowear.errors import ConfigError
+
+_DEMO_STUDY = {
+    "study": {"name": "demo-synthetic"},
+    "data": {
+        "datasets": ["synthetic_ecg"],
+        "labels": "binary",
+        "records": ["syn000", "syn003", "syn006", "syn012"],
+        "fs_hz": 128.0,
+        "window": {"kind": "beat", "window_samples": 128},
+    },
+    "train": {"epochs": 2, "batch_size": 64, "patience": 1},
+    "space": {"blocks": [0, 2], "x": [1, 2], "lstm_exp": [4, 5]},
+    "ga": {"population": 8, "generations": 3},
+    "strategy": {"random_fraction": 0.25},
+}
+
+
+def _load_study(config: Path | None, study: str | None, alpha: float | None = None):
+    from dataclasses import replace
+
+    from biowear.search import load_study_config, study_config_from_dict
+
+    cfg = load_study_config(config) if config else study_config_from_dict(_DEMO_STUDY)
+    if alpha is not None:
+        objective = replace(cfg.objective, alpha=alpha, beta=round(1 - alpha, 12))
+        cfg = replace(cfg, objective=objective, name=study or f"{cfg.name}-alpha{alpha:g}")
+    if study:
+        cfg = replace(cfg, name=study)
+    return cfg
+
+
+class _ExploreProgress:
+    """Listener printing one line per network and advancing a per-strategy bar."""
+
+    def __init__(self, bar: Progress, task):
+        self.bar, self.task = bar, task
+
+    def __call__(self, strategy, genes, ev, reused) -> None:
+        self.bar.advance(self.task)
+        if ev.status == "ok":
+            how = "cached" if reused else f"trained in {ev.train_time_s:.1f} s"
+            console.print(
+                f"  {strategy}: {genes.label():<24} acc {ev.metrics['accuracy']:.4f}  "
+                f"storage {ev.cost['storage_bytes'] / 1e3:,.1f} kB  ({how})"
+            )
+        else:
+            console.print(f"  {strategy}: {genes.label():<24} {ev.status}: {ev.reason}")
+
+
+def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, workers: int):
+    from biowear.search import Study
+    from biowear.search.executor import make_executor
+
+    study = Study(cfg, directory)
+    (directory / f"{cfg.name}.config.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str))
+    console.print(
+        f"study {cfg.name!r} in {directory}: {len(study.space.feasible_points)} of "
+        f"{len(study.space.points)} points feasible; objective {cfg.objective.label()}"
+    )
+    synthetic = load_synthetic_flag(cfg)
+    if synthetic:
+        console.print(SYNTHETIC_BANNER)
+    pool = make_executor(executor, workers)
+    results = {}
+    try:
+        for name in strategies:
+            with _progress() as bar:
+                task = bar.add_task(f"{name}", total=None)
+                results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task))
+            r = results[name]
+            best = r.best
+            console.print(
+                f"{name}: {r.n_trained} trained, {r.n_infeasible} infeasible, exploration time "
+                f"{r.exploration_time_s:.1f} s, front of {len(r.front)}, hypervolume {r.hypervolume:.4f}"
+                + (f", best phi {best.phi:.4f} ({best.genes.label()})" if best else "")
+            )
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: every finished network is stored; run the same command to resume")
+        raise typer.Exit(130) from None
+    finally:
+        pool.close()
+    return study, results, synthetic
+
+
+def load_synthetic_flag(cfg) -> bool:
+    from biowear.data import get_dataset
+
+    return any(get_dataset(d).synthetic for d in cfg.data.datasets)
+
+
+@app.command()
+def explore(
+    config: Annotated[
+        Path | None, typer.Argument(help="study TOML file (default: the built-in synthetic demo)")
+    ] = None,
+    directory: Annotated[Path, typer.Option("--dir", help="study folder (store.sqlite, models/, report/)")] = Path(
+        "runs/explore"
+    ),
+    strategy: Annotated[
+        str, typer.Option(help="exhaustive | random | ga-roulette | ga-tournament | nsga2 | spea2")
+    ] = "nsga2",
+    study: Annotated[str | None, typer.Option(help="override the study name")] = None,
+    executor: Annotated[str, typer.Option(help="local | process")] = "local",
+    workers: int = 2,
+    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
+) -> None:
+    """Explore the architecture space with one strategy; resumable; writes a report."""
+    from biowear.report import render_study_report
+    from biowear.search import STRATEGIES
+
+    STRATEGIES.get(strategy)
+    cfg = _load_study(config, study, alpha)
+    st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
+    path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
+    console.print(f"report: {path}")
+
+
+@app.command()
+def compare(
+    config: Annotated[
+        Path | None, typer.Argument(help="study TOML file (default: the built-in synthetic demo)")
+    ] = None,
+    directory: Annotated[Path, typer.Option("--dir", help="study folder")] = Path("runs/explore"),
+    study: Annotated[str | None, typer.Option(help="override the study name")] = None,
+    executor: Annotated[str, typer.Option(help="local | process")] = "local",
+    workers: int = 2,
+    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
+) -> None:
+    """Run all six strategies over one study (sharing trained networks) and compare them with exhaustive."""
+    from biowear.report import compare_rows, render_study_report
+    from biowear.search import ALL_STRATEGIES
+
+    cfg = _load_study(config, study, alpha)
+    st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
+    table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
+    for col in ("strategy", "trained", "exploration s", "hypervolume", "HV / exhaustive", "time reduction", "best phi"):
+        table.add_column(col, justify="right")
+    for r in compare_rows(results):
+        table.add_row(
+            r.strategy,
+            str(r.n_trained),
+            f"{r.exploration_time_s:.1f}",
+            f"{r.hypervolume:.4f}",
+            "-" if r.hypervolume_ratio is None else f"{r.hypervolume_ratio:.3f}",
+            "-" if r.time_reduction is None else f"{r.time_reduction:.2f}x",
+            "-" if r.best_phi is None else f"{r.best_phi:.4f}",
+        )
+    console.print(table)
+    console.print(f"report: {render_study_report(st, results, directory / f'report-{cfg.name}', synthetic)}")
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="study folder holding store.sqlite")],
+    study: Annotated[str | None, typer.Option(help="study name (default: the only one)")] = None,
+    alpha: Annotated[float | None, typer.Option(help="re-rank with this quality weight (beta = 1 - alpha)")] = None,
+) -> None:
+    """Render plots and Markdown/HTML tables of a study from its store (no training)."""
+    from biowear.report import render_study_report
+    from biowear.search import Store, Study, study_config_from_dict
+
+    path = directory / "store.sqlite"
+    if not path.is_file():
+        raise ConfigError(f"{directory} holds no store.sqlite; run `biowear explore --dir {directory}` first")
+    store = Store(path)
+    names = store.study_names()
+    name = study or (names[0] if len(names) == 1 else None)
+    if name is None:
+        raise ConfigError(f"{directory} holds several studies; pick one with --study: {', '.join(names)}")
+    cfg = study_config_from_dict(store.study_config(name))
+    strategies = store.strategies(name)
+    store.close()
+    st = Study(cfg, directory)
+    if alpha is not None:
+        st = st.with_objective(alpha=alpha, beta=1 - alpha)
+    results = {s: st.result(s) for s in strategies}
+    suffix = "" if alpha is None else f"-alpha{alpha:g}"
+    out = render_study_report(st, results, directory / f"report-{name}{suffix}", load_synthetic_flag(cfg))
+    for s, r in results.items():
+        console.print(
+            f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
+            f"best {r.best.genes.label() if r.best else '-'}"
+        )
+    console.print(f"report: {out}")
+
+
+@app.command()
+def demo(out: Path = Path("runs/demo")) -> None:
+    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, cost table."""
+    console.print(SYNTHETIC_BANNER)
+    compare(config=None, directory=out, study=None, executor="local", workers=2, alpha=None)
+    cost(
+        arch=[
+            "blocks=0,x=1,lstm=16",
+            "blocks=2,x=2,lstm=16",
+            "blocks=4,x=2,lstm=32",
+            "blocks=8,x=4,lstm=64",
+            "blocks=15,x=4,lstm=256",
+        ],
+        grid=False,
+        cap_params=[],
+        input_length=256,
+        channels=1,
+        n_classes=2,
+    )

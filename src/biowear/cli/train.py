@@ -1,0 +1,236 @@
+"""``biowear train`` and ``biowear cost``."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import progress as _progress
+from biowear.errors import ConfigError
+
+
+def _labels_arg(classes: str) -> str | dict[str, list[str]]:
+    path = Path(classes)
+    if classes.endswith(".toml"):
+        if not path.is_file():
+            raise ConfigError(f"class map file {classes} does not exist")
+        try:
+            doc = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"class map file {classes} is not valid TOML: {exc}") from exc
+        mapping = doc.get("classes")
+        if not isinstance(mapping, dict) or not all(isinstance(v, list) for v in mapping.values()):
+            raise ConfigError(f'{classes} needs a [classes] table of name = ["code", ...] entries')
+        return mapping
+    return classes
+
+
+def _split_records(text: str | None) -> tuple[str, ...]:
+    return tuple(r.strip() for r in text.split(",") if r.strip()) if text else ()
+
+
+class _RichTraining:
+    """Training callback showing one progress bar per epoch and a line per finished epoch."""
+
+    def __init__(self, bar: Progress):
+        self.bar, self.task = bar, None
+
+    def on_epoch_start(self, epoch: int, n_batches: int) -> None:
+        self.task = self.bar.add_task(f"epoch {epoch}", total=n_batches)
+
+    def on_batch_end(self, epoch: int, batch: int, loss: float) -> None:
+        self.bar.update(self.task, advance=1, description=f"epoch {epoch} loss {loss:.4f}")
+
+    def on_epoch_end(self, log) -> None:
+        self.bar.remove_task(self.task)
+        console.print(
+            f"epoch {log.epoch}: train loss {log.train_loss:.4f}, val loss {log.val_loss:.4f}, "
+            f"val acc {log.val_accuracy:.4f} ({log.seconds:.1f} s)"
+        )
+
+
+def _print_metrics(run) -> None:
+    m = run.metrics
+    table = Table(title=f"test metrics ({run.n_test} windows)" + (" — SYNTHETIC" if run.synthetic else ""))
+    for col in ("class", "precision", "recall", "F1", "AUC", "support"):
+        table.add_column(col, justify="right")
+    for i, c in enumerate(m.classes):
+        auc = "-" if m.auc[i] is None else f"{m.auc[i]:.4f}"
+        table.add_row(c, f"{m.precision[i]:.4f}", f"{m.recall[i]:.4f}", f"{m.f1[i]:.4f}", auc, str(m.support[i]))
+    table.add_row(
+        "macro",
+        f"{m.macro_precision:.4f}",
+        f"{m.macro_recall:.4f}",
+        f"{m.macro_f1:.4f}",
+        "-" if m.macro_auc is None else f"{m.macro_auc:.4f}",
+        str(sum(m.support)),
+    )
+    console.print(table)
+    console.print(f"accuracy {m.accuracy:.4f}; confusion (rows true, cols predicted): {[list(r) for r in m.confusion]}")
+    f = run.fit
+    console.print(
+        f"training: {f.epochs_run} epochs (best {f.best_epoch}{', early stop' if f.stopped_early else ''}), "
+        f"{f.train_time_s:.1f} s, {f.samples_per_s:.0f} samples/s on {f.device}"
+    )
+
+
+def _cost_table(rows: list[tuple[str, object]], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("architecture", "params", "storage kB (fp32)", "MFLOPs", "MMACs", "peak RAM kB (fp32)"):
+        table.add_column(col, justify="right")
+    for label, cost in rows:
+        table.add_row(
+            label,
+            f"{cost.params:,}",
+            f"{cost.storage_bytes(32) / 1e3:,.1f}",
+            f"{cost.flops / 1e6:,.2f}",
+            f"{cost.macs / 1e6:,.2f}",
+            f"{cost.peak_activation_bytes(32) / 1e3:,.1f}",
+        )
+    return table
+
+
+@app.command()
+def train(
+    arch: Annotated[str, typer.Option(help="architecture point: blocks=B,x=X,lstm=CELLS")] = "blocks=4,x=2,lstm=32",
+    dataset: Annotated[list[str], typer.Option(help="dataset name(s); repeat to pool")] = ["synthetic_ecg"],  # noqa: B006
+    classes: Annotated[str, typer.Option(help="binary | aami5 | vf | path to a TOML [classes] map")] = "binary",
+    records: Annotated[str | None, typer.Option(help="comma-separated record subset")] = None,
+    window: Annotated[str, typer.Option(help="fixed | beat")] = "fixed",
+    window_samples: int = 256,
+    stride_samples: Annotated[int | None, typer.Option(help="fixed-window step (default: no overlap)")] = None,
+    rule: Annotated[str, typer.Option(help="fixed-window label rule: priority | majority | centre")] = "priority",
+    fs_hz: Annotated[float | None, typer.Option(help="resample to this rate (default: native)")] = None,
+    filter: Annotated[str, typer.Option(help="bandpass | baseline | none")] = "bandpass",
+    normalize: Annotated[str, typer.Option(help="window | record | none")] = "window",
+    split: Annotated[str, typer.Option(help="random | interpatient | records")] = "random",
+    train_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
+    val_records: Annotated[str | None, typer.Option(help="records for split=records (optional)")] = None,
+    test_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
+    epochs: int = 20,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    patience: int = 3,
+    grad_clip: Annotated[float, typer.Option(help="gradient-norm clip; 0 disables")] = 1.0,
+    class_weighting: Annotated[str, typer.Option(help="none | balanced")] = "none",
+    seed: int = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    out: Annotated[Path | None, typer.Option(help="folder for model.pt, run.json and config.json")] = None,
+) -> None:
+    """Train and evaluate one network of the BioNetExplorer family; print metrics and hardware cost."""
+    from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
+    from biowear.models import ResNetLSTMGenes
+    from biowear.train import TrainConfig, train_network
+
+    genes = ResNetLSTMGenes.parse(arch)
+    data_cfg = DataConfig(
+        datasets=tuple(dataset),
+        labels=_labels_arg(classes),
+        records=_split_records(records) or None,
+        fs_hz=fs_hz,
+        window=WindowConfig(kind=window, window_samples=window_samples, stride_samples=stride_samples, rule=rule),
+        filter=filter,
+        normalize=normalize,
+    )
+    split_cfg = SplitConfig(
+        kind=split,
+        train_records=_split_records(train_records),
+        val_records=_split_records(val_records),
+        test_records=_split_records(test_records),
+        seed=seed,
+    )
+    train_cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        patience=patience,
+        grad_clip_norm=grad_clip or None,
+        class_weighting=class_weighting,
+        seed=seed,
+        device=device,
+    )
+    t0 = time.perf_counter()
+    with _progress() as bar:
+        task = bar.add_task("preparing data", total=None)
+
+        def on_record(i: int, n: int, name: str) -> None:
+            bar.update(task, total=n, completed=i, description=f"preparing {name}")
+
+        data = prepare(data_cfg, progress=on_record)
+    console.print(
+        f"data: {len(data.y)} windows of {data.x.shape[2]} samples at {data.fs_hz:g} Hz from "
+        f"{len(data.record_keys)} records, classes {data.class_counts} ({time.perf_counter() - t0:.1f} s)"
+    )
+    if data.synthetic:
+        console.print(SYNTHETIC_BANNER)
+    parts = make_split(data, split_cfg)
+    console.print(
+        f"split {split}: train {len(parts.train)}, val {len(parts.val)}, test {len(parts.test)}; "
+        f"network {genes.label()}"
+    )
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(
+            json.dumps(
+                {
+                    "data": data_cfg.to_dict(),
+                    "split": split_cfg.__dict__,
+                    "train": train_cfg.__dict__,
+                    "arch": genes.label(),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    with _progress() as bar:
+        run = train_network(data, parts, genes, train_cfg, callbacks=(_RichTraining(bar),), out_dir=out)
+    _print_metrics(run)
+    console.print(_cost_table([(genes.label(), run.cost)], "hardware cost per inference"))
+    if data.synthetic:
+        console.print(SYNTHETIC_BANNER)
+    if out is not None:
+        console.print(f"saved model.pt, run.json and config.json in {out}")
+
+
+# ---------------------------------------------------------------- cost
+@app.command()
+def cost(
+    arch: Annotated[list[str], typer.Option(help="architecture(s) blocks=B,x=X,lstm=CELLS; repeatable")] = [],  # noqa: B006
+    grid: Annotated[bool, typer.Option(help="count the 320-point grid under caps instead")] = False,
+    cap_params: Annotated[list[float], typer.Option(help="parameter caps for --grid (repeatable)")] = [],  # noqa: B006
+    input_length: int = 256,
+    channels: int = 1,
+    n_classes: int = 2,
+) -> None:
+    """Print the exact cost of architectures, or how many grid points satisfy parameter caps."""
+    from biowear.cost import profile
+    from biowear.cost.grid import grid_costs, points_under_cap
+    from biowear.models import ResNetLSTMGenes, build
+
+    shape = (channels, input_length)
+    if grid:
+        with _progress() as bar:
+            task = bar.add_task("profiling the 320-point grid", total=320)
+            costs = grid_costs(shape, n_classes, progress=lambda i, n: bar.update(task, completed=i))
+        table = Table(title="grid points under a parameter cap (of 320)")
+        for col in ("cap (params)", "points", "storage cap fp32 (MB)"):
+            table.add_column(col, justify="right")
+        for cap in cap_params or [1e5, 3e5, 1e6, 1.05e6, 3e6, 1e7, 3e7]:
+            table.add_row(f"{cap:,.0f}", str(points_under_cap(costs, cap)), f"{cap * 4 / 1e6:.2f}")
+        console.print(table)
+        return
+    if not arch:
+        raise ConfigError("give at least one --arch blocks=B,x=X,lstm=CELLS, or --grid")
+    rows = []
+    for a in arch:
+        genes = ResNetLSTMGenes.parse(a)
+        rows.append((genes.label(), profile(build(genes, channels, n_classes, device="meta"), shape)))
+    console.print(_cost_table(rows, f"cost per inference, input {shape}, {n_classes} classes"))
