@@ -99,3 +99,33 @@ def test_pareto_and_hypervolume_by_hand():
     # normalised costs 0.25 and 0.5, reference (quality 0, cost 1): quality 0.8 over [0.25, 0.5), 0.9 over [0.5, 1]
     assert hypervolume([0.8, 0.9], [5, 10], 20) == pytest.approx(0.8 * 0.25 + 0.9 * 0.5)
     assert hypervolume([0.95], [20], 20) == 0.0  # at the reference cost nothing is dominated
+
+
+def test_process_pool_trains_for_real(tmp_path, study_config):
+    """Two networks trained on a 2-process pool (real training on synthetic data) land in the store."""
+    from biowear.search.executor import ProcessPoolExecutor
+
+    cfg = replace(study_config, blocks=(0, 0), lstm_exp=(4, 5), name="pool")
+    study = Study(cfg, tmp_path)
+    pool = ProcessPoolExecutor(workers=2)
+    try:
+        result = study.run("exhaustive", pool)
+    finally:
+        pool.close()
+    assert result.n_trained == 2
+    assert all(p.evaluation.status == "ok" and 0 < p.quality <= 1 for p in result.points)
+    assert all((tmp_path / "models" / p.evaluation.model_path).is_file() for p in result.points)
+
+
+def test_local_executor_reports_epochs(tmp_path, study_config):
+    from biowear.train import NullCallback
+
+    epochs = []
+
+    class Spy(NullCallback):
+        def on_epoch_end(self, log):
+            epochs.append(log.epoch)
+
+    cfg = replace(study_config, blocks=(0, 0), lstm_exp=(4, 4), name="epochs")
+    Study(cfg, tmp_path).run("exhaustive", LocalExecutor(callbacks=(Spy(),)))
+    assert epochs == [1]

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from biowear.cli.common import SYNTHETIC_BANNER, app, console
 from biowear.cli.common import progress as _progress
-from biowear.cli.train import cost
+from biowear.cli.train import EpochBars, cost
 from biowear.errors import ConfigError
 
 _DEMO_STUDY = {
@@ -76,13 +76,15 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
     synthetic = load_synthetic_flag(cfg)
     if synthetic:
         console.print(SYNTHETIC_BANNER)
-    pool = make_executor(executor, workers)
     results = {}
+    pool = None
     try:
         for name in strategies:
             with _progress() as bar:
-                task = bar.add_task(f"{name}", total=None)
+                task = bar.add_task(f"{name}: networks", total=None)
+                pool = make_executor(executor, workers, callbacks=(EpochBars(bar),))
                 results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task))
+                pool.close()
             r = results[name]
             best = r.best
             console.print(
@@ -94,7 +96,8 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
         console.print("[yellow]interrupted[/]: every finished network is stored; run the same command to resume")
         raise typer.Exit(130) from None
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
     return study, results, synthetic
 
 

@@ -37,11 +37,11 @@ def _split_records(text: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in text.split(",") if r.strip()) if text else ()
 
 
-class _RichTraining:
-    """Training callback showing one progress bar per epoch and a line per finished epoch."""
+class EpochBars:
+    """Training callback showing a progress bar per epoch (and, with ``lines``, a line per finished epoch)."""
 
-    def __init__(self, bar: Progress):
-        self.bar, self.task = bar, None
+    def __init__(self, bar: Progress, lines: bool = False):
+        self.bar, self.task, self.lines = bar, None, lines
 
     def on_epoch_start(self, epoch: int, n_batches: int) -> None:
         self.task = self.bar.add_task(f"epoch {epoch}", total=n_batches)
@@ -51,10 +51,11 @@ class _RichTraining:
 
     def on_epoch_end(self, log) -> None:
         self.bar.remove_task(self.task)
-        console.print(
-            f"epoch {log.epoch}: train loss {log.train_loss:.4f}, val loss {log.val_loss:.4f}, "
-            f"val acc {log.val_accuracy:.4f} ({log.seconds:.1f} s)"
-        )
+        if self.lines:
+            console.print(
+                f"epoch {log.epoch}: train loss {log.train_loss:.4f}, val loss {log.val_loss:.4f}, "
+                f"val acc {log.val_accuracy:.4f} ({log.seconds:.1f} s)"
+            )
 
 
 def _print_metrics(run) -> None:
@@ -191,7 +192,7 @@ def train(
             )
         )
     with _progress() as bar:
-        run = train_network(data, parts, genes, train_cfg, callbacks=(_RichTraining(bar),), out_dir=out)
+        run = train_network(data, parts, genes, train_cfg, callbacks=(EpochBars(bar, lines=True),), out_dir=out)
     _print_metrics(run)
     console.print(_cost_table([(genes.label(), run.cost)], "hardware cost per inference"))
     if data.synthetic:

@@ -12,7 +12,7 @@ from pathlib import Path
 from biowear.data import DataConfig, PreparedDataset, SplitConfig, make_split, prepare
 from biowear.models import ResNetLSTMGenes
 from biowear.search.store import Evaluation
-from biowear.train import TrainConfig, train_network
+from biowear.train import Callback, TrainConfig, train_network
 
 log = logging.getLogger(__name__)
 _PREPARED: dict[str, PreparedDataset] = {}  # per-process memo; the on-disk cache serves new processes
@@ -44,13 +44,16 @@ def load_data(config: DataConfig) -> PreparedDataset:
     return _PREPARED[key]
 
 
-def run_task(task: EvalTask) -> Evaluation:
-    """Train ``task.genes``; a training failure becomes a ``failed`` evaluation, not an exception."""
+def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation:
+    """Train ``task.genes``; a training failure becomes a ``failed`` evaluation, not an exception.
+
+    ``callbacks`` receive the training progress (only in-process: they are not sent to workers).
+    """
     data = load_data(task.data)
     name = f"{task.genes.blocks}-{task.genes.x}-{task.genes.lstm_exp}"
     out_dir = Path(task.model_dir) / task.train_key / name
     try:
-        run = train_network(data, make_split(data, task.split), task.genes, task.train, out_dir=out_dir)
+        run = train_network(data, make_split(data, task.split), task.genes, task.train, callbacks, out_dir)
     except Exception as exc:  # recorded in the store so the study can go on and the user can see why
         log.error("training %s failed: %s", task.genes.label(), traceback.format_exc())
         return Evaluation(

@@ -12,6 +12,7 @@ import torch
 from biowear.errors import ConfigError
 from biowear.search.evaluate import EvalTask, run_task
 from biowear.search.store import Evaluation
+from biowear.train import Callback
 
 
 class Executor(ABC):
@@ -25,10 +26,15 @@ class Executor(ABC):
 
 
 class LocalExecutor(Executor):
-    """One task at a time in this process (progress callbacks can reach into training)."""
+    """One task at a time in this process.
 
-    def __init__(self, fn: Callable[[EvalTask], Evaluation] = run_task):
-        self.fn = fn
+    Args:
+        fn: the task runner (tests substitute a fake trainer).
+        callbacks: training callbacks (e.g. per-epoch progress) handed to the default runner.
+    """
+
+    def __init__(self, fn: Callable[[EvalTask], Evaluation] | None = None, callbacks: tuple[Callback, ...] = ()):
+        self.fn = fn or (lambda task: run_task(task, callbacks))
 
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
         for task in tasks:
@@ -61,9 +67,10 @@ class ProcessPoolExecutor(Executor):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def make_executor(kind: str, workers: int = 2) -> Executor:
+def make_executor(kind: str, workers: int = 2, callbacks: tuple[Callback, ...] = ()) -> Executor:
+    """``local`` (with training ``callbacks``) or ``process`` (``workers`` processes)."""
     if kind == "local":
-        return LocalExecutor()
+        return LocalExecutor(callbacks=callbacks)
     if kind == "process":
         return ProcessPoolExecutor(workers)
     raise ConfigError(f"unknown executor {kind!r}; valid options are: local, process")
