@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -180,6 +180,7 @@ def fit(
     y_val: np.ndarray,
     config: TrainConfig,
     callbacks: Sequence[Callback] = (),
+    loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> FitResult:
     """Train ``model`` in place and restore its best validation-loss weights.
 
@@ -188,7 +189,9 @@ def fit(
         x_train, y_train: training inputs and integer labels.
         x_val, y_val: validation inputs and labels (early stopping, best-state selection).
         config: training settings.
-        callbacks: progress hooks.
+        callbacks: progress hooks (also used to enforce pruning masks).
+        loss: optional training loss ``loss(model, x, y)`` replacing cross-entropy (e.g. distillation);
+            validation and early stopping still use plain cross-entropy.
 
     Returns:
         The training history and timing.
@@ -224,17 +227,18 @@ def fit(
             for b in range(n_batches):
                 idx = order[b * config.batch_size : (b + 1) * config.batch_size]
                 optimiser.zero_grad(set_to_none=True)
-                loss = loss_fn(model(train.x[idx]), train.y[idx])
-                if not torch.isfinite(loss):
-                    raise DataError(f"training diverged at epoch {epoch} (loss {float(loss)}); lower the lr")
-                loss.backward()
+                xb, yb = train.x[idx], train.y[idx]
+                batch_loss = loss_fn(model(xb), yb) if loss is None else loss(model, xb, yb)
+                if not torch.isfinite(batch_loss):
+                    raise DataError(f"training diverged at epoch {epoch} (loss {float(batch_loss)}); lower the lr")
+                batch_loss.backward()
                 if config.grad_clip_norm is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip_norm)
                 optimiser.step()
-                running += float(loss.detach()) * len(idx)
+                running += float(batch_loss.detach()) * len(idx)
                 samples_seen += len(idx)
                 for cb in callbacks:
-                    cb.on_batch_end(epoch, b, float(loss.detach()))
+                    cb.on_batch_end(epoch, b, float(batch_loss.detach()))
             val_loss, val_logits = _loss_and_logits(model, val, eval_loss, max(config.batch_size, 1024))
             val_acc = float((val_logits.argmax(1) == val.y).float().mean())
             log = EpochLog(epoch, running / n, val_loss, val_acc, time.perf_counter() - t0)
