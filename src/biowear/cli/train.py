@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import tomllib
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -182,9 +183,9 @@ def train(
         (out / "config.json").write_text(
             json.dumps(
                 {
-                    "data": data_cfg.to_dict(),
-                    "split": split_cfg.__dict__,
-                    "train": train_cfg.__dict__,
+                    "data": asdict(data_cfg),
+                    "split": asdict(split_cfg),
+                    "train": asdict(train_cfg),
                     "arch": genes.label(),
                 },
                 indent=2,

@@ -46,11 +46,9 @@ class StudyConfig:
     def to_dict(self) -> dict[str, Any]:
         """The configuration in the sectioned layout of a study TOML file (round-trips through
         :func:`study_config_from_dict`)."""
-        data = asdict(self.data)
-        data["window"] = asdict(self.data.window)
         return {
             "study": {"name": self.name},
-            "data": data,
+            "data": asdict(self.data),
             "split": asdict(self.split),
             "train": asdict(self.train),
             "space": {"blocks": list(self.blocks), "x": list(self.x), "lstm_exp": list(self.lstm_exp)},
@@ -141,3 +139,14 @@ def load_study_config(path: Path) -> StudyConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     return study_config_from_dict(doc)
+
+
+def recipe_from_dict(doc: dict[str, Any]) -> tuple[DataConfig, SplitConfig, TrainConfig]:
+    """The data, split and training sections of a saved run or study configuration (other sections ignored)."""
+    if "data" not in doc:
+        raise ConfigError("the configuration has no [data] section")
+    return (
+        _build(DataConfig, "data", doc["data"]),
+        _build(SplitConfig, "split", doc.get("split", {})),
+        _build(TrainConfig, "train", doc.get("train", {})),
+    )

@@ -1,0 +1,101 @@
+"""``biowear compress``: sweep pruning x quantisation for a saved network and report the trade-offs."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Annotated
+
+import torch
+import typer
+from rich.table import Table
+
+from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.errors import ConfigError
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def load_model(path: Path):
+    """A saved ResNet-LSTM (``model.pt`` written by train/explore) and its architecture."""
+    from biowear.models import ResNetLSTMGenes, build
+
+    if not path.is_file():
+        raise ConfigError(f"model file {path} does not exist")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        genes = ResNetLSTMGenes(**saved["genes"])
+        model = build(genes, saved["in_channels"], saved["n_classes"], seed=0)
+        model.load_state_dict(saved["state_dict"])
+    except (KeyError, RuntimeError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+        raise ConfigError(f"{path} is not a biowear model file ({exc})") from exc
+    return model, genes
+
+
+@app.command()
+def compress(
+    model_path: Annotated[Path, typer.Argument(help="model.pt saved by `biowear train --out` or an exploration")],
+    config: Annotated[Path, typer.Option(help="the run's config.json or the study's <name>.config.json")],
+    methods: Annotated[str, typer.Option(help="pruning methods: layer,global")] = "layer,global",
+    sparsity: Annotated[str, typer.Option(help="comma-separated sparsities in (0, 1)")] = "0.5,0.7,0.9",
+    bits: Annotated[str, typer.Option(help="comma-separated k-means bits in 1..8")] = "2,4,6,8",
+    finetune_epochs: int = 2,
+    metric: Annotated[str, typer.Option(help="accuracy | macro_f1 | f1:<class> | recall:<class> ...")] = "accuracy",
+    max_loss_pp: Annotated[float, typer.Option(help="quality-loss budget for the chosen variant")] = 0.2,
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
+) -> None:
+    """Prune (layer-wise, class-blind global), k-means quantise and both; measure each; report the front."""
+    from biowear.compress.sweep import best_within_loss, sweep
+    from biowear.data import get_dataset, make_split, prepare
+    from biowear.report.compress import render_compression_report
+    from biowear.search.config import recipe_from_dict
+
+    if not config.is_file():
+        raise ConfigError(f"config file {config} does not exist")
+    data_cfg, split_cfg, train_cfg = recipe_from_dict(json.loads(config.read_text()))
+    model, genes = load_model(model_path)
+    data = prepare(data_cfg)
+    synthetic = any(get_dataset(d).synthetic for d in data_cfg.datasets)
+    if synthetic:
+        console.print(SYNTHETIC_BANNER)
+    parts = make_split(data, split_cfg)
+    console.print(f"compressing {genes.label()} on {len(parts.test)} test windows ({metric})")
+    points = sweep(
+        model,
+        data,
+        parts,
+        train_cfg,
+        [m.strip() for m in methods.split(",") if m.strip()],
+        _floats(sparsity),
+        [int(b) for b in _floats(bits)],
+        finetune_epochs,
+        metric,
+        progress=lambda label: console.print(f"  measured {label}"),
+    )
+    chosen = best_within_loss(points, max_loss_pp)
+    table = Table(title=f"compression of {genes.label()}" + (" — SYNTHETIC" if synthetic else ""))
+    for col in ("variant", metric, "loss pp", "storage kB", "factor", "eff. MMACs", "latency ms"):
+        table.add_column(col, justify="right")
+    for p in points:
+        table.add_row(
+            p.label(),
+            f"{p.quality:.4f}",
+            f"{p.quality_loss_pp:+.2f}",
+            f"{p.storage_bytes / 1e3:,.2f}",
+            f"{p.compression:.1f}x",
+            f"{p.effective_macs / 1e6:.3f}",
+            f"{p.latency_ms:.3f}",
+        )
+    console.print(table)
+    if chosen:
+        console.print(
+            f"best within {max_loss_pp} pp: {chosen.label()} — {chosen.compression:.1f}x smaller, "
+            f"{chosen.quality_loss_pp:+.2f} pp"
+        )
+    console.print(f"report: {render_compression_report(points, out, metric, chosen, synthetic)}")

@@ -1,0 +1,170 @@
+"""A compression sweep: pruning method x sparsity x k-means bits, every point re-measured.
+
+Each point is evaluated on the test split with the same metrics and cost model as everywhere else: quality,
+storage (sparse bitmask + codebooks when quantised), MACs and effective (non-zero) MACs, and CPU latency of a
+batch-of-one forward pass measured here (dense kernels: pruning changes storage and effective MACs, not this
+latency).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from biowear.compress.prune import one_shot, prune
+from biowear.compress.quantize import kmeans_quantize, quantized_storage_bytes
+from biowear.cost import profile
+from biowear.data import PreparedDataset, Split
+from biowear.errors import ConfigError
+from biowear.train import Metrics, TrainConfig, evaluate
+
+PRUNE_METHODS: tuple[str, ...] = ("layer", "global")
+
+
+@dataclass(frozen=True)
+class CompressionPoint:
+    """One compressed variant and what it costs and buys."""
+
+    method: str
+    sparsity: float
+    bits: int | None
+    quality: float
+    quality_loss_pp: float
+    metrics: Metrics
+    storage_bytes: float
+    compression: float
+    macs: int
+    effective_macs: int
+    latency_ms: float
+
+    def label(self) -> str:
+        parts = [self.method]
+        if self.sparsity:
+            parts.append(f"s={self.sparsity:g}")
+        if self.bits:
+            parts.append(f"q={self.bits}")
+        return " ".join(parts)
+
+
+def quality_of(metrics: Metrics, metric: str) -> float:
+    """``accuracy``, ``macro_f1`` or ``f1:<class>`` / ``recall:<class>`` / ``precision:<class>``."""
+    if metric in ("accuracy", "macro_f1"):
+        return float(getattr(metrics, metric))
+    name, _, cls = metric.partition(":")
+    if name not in ("f1", "recall", "precision") or cls not in metrics.classes:
+        raise ConfigError(
+            f"unknown quality metric {metric!r}; valid options are: accuracy, macro_f1, "
+            + ", ".join(f"{m}:{c}" for m in ("f1", "recall", "precision") for c in metrics.classes)
+        )
+    return metrics.class_metric(name, cls)
+
+
+def measure_latency_ms(model: nn.Module, input_shape: Sequence[int], repeats: int = 50) -> float:
+    """Median CPU latency (ms) of one-sample inference."""
+    model = model.cpu().eval()
+    x = torch.zeros((1, *input_shape))
+    times = []
+    with torch.inference_mode():
+        for i in range(repeats + 5):
+            t0 = time.perf_counter()
+            model(x)
+            if i >= 5:
+                times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def sweep(
+    model: nn.Module,
+    data: PreparedDataset,
+    split: Split,
+    train: TrainConfig,
+    methods: Sequence[str] = PRUNE_METHODS,
+    sparsities: Sequence[float] = (0.5, 0.7, 0.9),
+    bits: Sequence[int] = (2, 4, 8),
+    finetune_epochs: int = 2,
+    metric: str = "accuracy",
+    progress: Callable[[str], None] | None = None,
+) -> list[CompressionPoint]:
+    """Evaluate the original, quantisation alone, each pruning (with fine-tuning) and each prune+quantise.
+
+    Raises:
+        ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
+    """
+    for m in methods:
+        if m not in PRUNE_METHODS:
+            raise ConfigError(f"unknown pruning method {m!r}; valid options are: {', '.join(PRUNE_METHODS)}")
+    for s in sparsities:
+        if not 0 < s < 1:
+            raise ConfigError(f"sparsity must be within (0, 1), got {s}")
+    for q in bits:
+        if not isinstance(q, int) or not 1 <= q <= 8:
+            raise ConfigError(f"bits must be integers within 1..8, got {q}")
+    shape = tuple(data.x.shape[1:])
+    x_test, y_test = data.x[split.test], data.y[split.test]
+    arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
+    base = copy.deepcopy(model).cpu()
+    base_metrics = evaluate(base, x_test, y_test, data.classes)
+    base_quality = quality_of(base_metrics, metric)
+    base_storage = profile(base, shape).storage_bytes(32)
+
+    def measure(net: nn.Module, method: str, s: float, q: int | None, storage: float | None = None):
+        metrics = evaluate(net, x_test, y_test, data.classes)
+        cost = profile(net.cpu(), shape)
+        stored = cost.storage_bytes(32, fmt="bitmask" if s else "dense") if storage is None else storage
+        quality = quality_of(metrics, metric)
+        return CompressionPoint(
+            method,
+            s,
+            q,
+            quality,
+            100 * (base_quality - quality),
+            metrics,
+            stored,
+            base_storage / stored,
+            cost.macs,
+            cost.effective_macs,
+            measure_latency_ms(net, shape),
+        )
+
+    def quantised(net: nn.Module, method: str, s: float) -> list[CompressionPoint]:
+        out = []
+        for q in bits:
+            qnet = copy.deepcopy(net)
+            books = kmeans_quantize(qnet, q, seed=train.seed)
+            out.append(
+                measure(
+                    qnet,
+                    method + "+kmeans" if s else "kmeans",
+                    s,
+                    q,
+                    quantized_storage_bytes(qnet, books, sparse=bool(s)),
+                )
+            )
+            if progress:
+                progress(out[-1].label())
+        return out
+
+    points = [measure(base, "original", 0.0, None)]
+    points += quantised(base, "original", 0.0)
+    tune = replace(train, patience=0)
+    for method in methods:
+        for s in sparsities:
+            net = copy.deepcopy(base)
+            prune(net, one_shot(s, scope=method, epochs=finetune_epochs), tune, arrays if finetune_epochs else None)
+            points.append(measure(net, f"prune-{method}", s, None))
+            if progress:
+                progress(points[-1].label())
+            points += quantised(net, f"prune-{method}", s)
+    return points
+
+
+def best_within_loss(points: Sequence[CompressionPoint], max_loss_pp: float) -> CompressionPoint | None:
+    """The most compressed point whose quality loss is at most ``max_loss_pp`` percentage points."""
+    ok = [p for p in points if p.quality_loss_pp <= max_loss_pp + 1e-12]
+    return max(ok, key=lambda p: p.compression) if ok else None
