@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +32,7 @@ def load_model(path: Path):
         genes = ResNetLSTMGenes(**saved["genes"])
         model = build(genes, saved["in_channels"], saved["n_classes"], seed=0)
         model.load_state_dict(saved["state_dict"])
-    except (KeyError, RuntimeError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+    except Exception as exc:  # torch.load fails in many ways on a foreign or corrupt file
         raise ConfigError(f"{path} is not a biowear model file ({exc})") from exc
     return model, genes
 
