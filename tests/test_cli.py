@@ -100,3 +100,16 @@ def test_cost_command():
 def test_data_list():
     res = runner.invoke(app, ["data", "list"])
     assert res.exit_code == 0 and "synthetic_ecg" in res.output and "mitdb" in res.output
+
+
+def test_train_the_kachuee_family_on_kachuee_beats():
+    res = runner.invoke(app, ["train", "--family", "ecg_cnn", "--arch", "blocks=2", "--records", "syn000,syn003",
+                              "--classes", "aami5", "--window", "kachuee", "--window-samples", "187", "--fs-hz", "125",
+                              "--filter", "none", "--epochs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "ecg_cnn(blocks=2" in res.output
+
+
+def test_unknown_family_lists_valid_ones(capsys):
+    assert _error(["train", "--family", "transformer"]) == 2
+    assert "valid options are: resnet_lstm, ecg_cnn" in capsys.readouterr().out

@@ -112,3 +112,16 @@ def test_paper_reduction_320_to_135_reproduced_by_a_parameter_cap():
     assert len(costs) == 320
     assert points_under_cap(costs, 1.05e6) == 135
     assert points_under_cap(costs, float("inf")) == 320
+
+
+def test_kachuee_cnn_against_independent_counters():
+    from biowear.models import EcgCnnSpec, build_spec
+
+    model = build_spec(EcgCnnSpec(), 1, 5, 187, seed=0)
+    r = profile(model, (1, 187))
+    assert r.params == sum(p.numel() for p in model.parameters())
+    with FlopCounterMode(display=False) as counter:
+        model.eval()(torch.zeros(1, 1, 187))
+    assert 2 * r.macs == counter.get_total_flops()  # only convolutions and dense layers carry MACs here
+    pools = [layer.output_shape for layer in r.layers if layer.kind == "MaxPool1d"]
+    assert pools == [(32, 92), (32, 44), (32, 20), (32, 8), (32, 2)]

@@ -75,3 +75,20 @@ def test_rhythm_class_from_custom_map():
 def test_bad_window_config(kwargs):
     with pytest.raises(ConfigError):
         WindowConfig(**kwargs)
+
+
+def test_kachuee_beats_scale_pad_and_cut():
+    from biowear.data.windows import kachuee_beats
+
+    fs, n = 125.0, 2500  # two 10 s segments
+    t = np.arange(n)
+    signal = (np.sin(t / 7.0) * (1 + t / n))[:, None].astype(np.float32)
+    beats = [100, 200, 300, 400, 1300, 1330, 1360, 1390]  # RR 100 in segment 1, 30 in segment 2
+    a = ann(beats, ["N", "V", "N", "N", "N", "N", "A", "N"])
+    x, y = kachuee_beats(signal, a, resolve_label_map("aami5"), fs, length=187)
+    assert x.shape == (8, 1, 187) and y.tolist() == [0, 2, 0, 0, 0, 0, 1, 0]
+    assert x.min() >= 0 and x.max() <= 1
+    assert np.count_nonzero(x[1, 0, 120:]) == 0 and np.count_nonzero(x[1, 0, :120]) > 100  # 1.2 x 100 samples
+    assert np.count_nonzero(x[5, 0, 36:]) == 0  # 1.2 x 30 samples, then zero padding
+    seg = signal[:1250, 0]
+    assert np.allclose(x[1, 0, :120], (seg[200:320] - seg.min()) / (seg.max() - seg.min()), atol=1e-6)

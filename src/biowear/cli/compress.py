@@ -22,15 +22,15 @@ def _floats(text: str) -> list[float]:
 
 
 def load_model(path: Path):
-    """A saved ResNet-LSTM (``model.pt`` written by train/explore) and its architecture."""
-    from biowear.models import ResNetLSTMGenes, build
+    """A saved network (``model.pt`` written by train/explore) and its architecture spec."""
+    from biowear.models import build_spec, spec_from_dict
 
     if not path.is_file():
         raise ConfigError(f"model file {path} does not exist")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        genes = ResNetLSTMGenes(**saved["genes"])
-        model = build(genes, saved["in_channels"], saved["n_classes"], seed=0)
+        genes = spec_from_dict(saved["spec"] if "spec" in saved else saved["genes"])  # "genes": older files
+        model = build_spec(genes, saved["in_channels"], saved["n_classes"], saved["input_length"], seed=0)
         model.load_state_dict(saved["state_dict"])
     except Exception as exc:  # torch.load fails in many ways on a foreign or corrupt file
         raise ConfigError(f"{path} is not a biowear model file ({exc})") from exc

@@ -102,7 +102,14 @@ def _cost_table(rows: list[tuple[str, object]], title: str) -> Table:
 
 @app.command()
 def train(
-    arch: Annotated[str, typer.Option(help="architecture point: blocks=B,x=X,lstm=CELLS")] = "blocks=4,x=2,lstm=32",
+    arch: Annotated[
+        str,
+        typer.Option(
+            help="architecture: blocks=B,x=X,lstm=CELLS (resnet_lstm) or "
+            "blocks=5,filters=32,... (ecg_cnn; empty = published)"
+        ),
+    ] = "blocks=4,x=2,lstm=32",
+    family: Annotated[str, typer.Option(help="model family: resnet_lstm | ecg_cnn")] = "resnet_lstm",
     dataset: Annotated[list[str], typer.Option(help="dataset name(s); repeat to pool")] = ["synthetic_ecg"],  # noqa: B006
     classes: Annotated[str, typer.Option(help="binary | aami5 | vf | path to a TOML [classes] map")] = "binary",
     records: Annotated[str | None, typer.Option(help="comma-separated record subset")] = None,
@@ -129,10 +136,10 @@ def train(
 ) -> None:
     """Train and evaluate one network of the BioNetExplorer family; print metrics and hardware cost."""
     from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
-    from biowear.models import ResNetLSTMGenes
+    from biowear.models import parse_spec
     from biowear.train import TrainConfig, train_network
 
-    genes = ResNetLSTMGenes.parse(arch)
+    genes = parse_spec(family, "" if family == "ecg_cnn" and arch == "blocks=4,x=2,lstm=32" else arch)
     data_cfg = DataConfig(
         datasets=tuple(dataset),
         labels=_labels_arg(classes),

@@ -14,7 +14,7 @@ import numpy as np
 from biowear.data.datasets import get_dataset
 from biowear.data.labels import LabelMap, resolve_label_map
 from biowear.data.record import Record
-from biowear.data.windows import WindowConfig, Windows, segment
+from biowear.data.windows import WindowConfig, Windows, kachuee_beats, segment
 from biowear.errors import ConfigError, DataError
 from biowear.paths import cache_dir
 from biowear.signal import bandpass, remove_baseline, resample, zscore
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 FILTERS: tuple[str, ...] = ("none", "bandpass", "baseline")
 NORMALISATIONS: tuple[str, ...] = ("window", "record", "none")
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -200,6 +200,13 @@ def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | N
         synthetic |= record.synthetic
         signal = _preprocess(record, config, fs_hz, ds.preferred_channels)
         ann = record.annotations.rescaled(fs_hz / record.fs_hz, signal.shape[0])
+        if config.window.kind == "kachuee":
+            xk, yk = kachuee_beats(signal, ann, labels, fs_hz, config.window.window_samples, ds.beats_classified)
+            if len(yk):
+                xs.append(xk)
+                ys.append(yk)
+                idx.append(np.full(len(yk), i, dtype=np.int64))
+            continue
         win = segment(ann, signal.shape[0], labels, config.window, use_beats=ds.beats_classified)
         if record.invalid is not None and record.invalid.any():
             win = _drop_invalid(win, record.invalid, signal.shape[0], config.window.window_samples)
@@ -213,7 +220,7 @@ def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | N
     if not xs:
         raise DataError(f"no labelled windows in {len(keys)} record(s) for classes {list(labels.classes)}")
     x = np.concatenate(xs)
-    if config.normalize == "window":
+    if config.normalize == "window" and config.window.kind != "kachuee":  # Kachuee beats bring their own scaling
         x = zscore(x, axis=-1)
     data = PreparedDataset(
         x=x,

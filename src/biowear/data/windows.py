@@ -7,13 +7,13 @@ from typing import Literal
 
 import numpy as np
 
-from biowear.data.labels import VF_EPISODE, LabelMap
+from biowear.data.labels import BEAT_SYMBOLS, VF_EPISODE, LabelMap
 from biowear.data.record import Annotations
 from biowear.errors import ConfigError
 
 WindowRule = Literal["priority", "majority", "centre"]
 WINDOW_RULES: tuple[str, ...] = ("priority", "majority", "centre")
-WINDOW_KINDS: tuple[str, ...] = ("fixed", "beat")
+WINDOW_KINDS: tuple[str, ...] = ("fixed", "beat", "kachuee")
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,10 @@ class WindowConfig:
     """How records are cut into samples.
 
     Args:
-        kind: ``fixed`` (consecutive windows) or ``beat`` (one window around each annotated beat).
+        kind: ``fixed`` (consecutive windows), ``beat`` (one window around each annotated beat) or
+            ``kachuee`` (Kachuee et al. 2018 beats: 10 s segments scaled to [0, 1]; each beat runs from its
+            R peak for 1.2 x the segment's median RR interval, zero-padded or cut to ``window_samples``;
+            the published setting is 187 samples at 125 Hz; the generic normalisation is not applied).
         window_samples: window length in samples at the working rate (BioNetExplorer: 256).
         stride_samples: step between fixed windows; default = ``window_samples`` (no overlap).
         rule: how a fixed window holding several labelled beats gets its class: ``priority`` (the
@@ -176,6 +179,58 @@ def beat_windows(
 def segment(
     annotations: Annotations, n_samples: int, labels: LabelMap, config: WindowConfig, use_beats: bool = True
 ) -> Windows:
-    """Dispatch on ``config.kind``."""
+    """Dispatch on ``config.kind`` (``fixed`` or ``beat``; ``kachuee`` beats come from :func:`kachuee_beats`)."""
+    if config.kind == "kachuee":
+        raise ValueError("kachuee beats have variable extent; use kachuee_beats()")
     fn = fixed_windows if config.kind == "fixed" else beat_windows
     return fn(annotations, n_samples, labels, config, use_beats)
+
+
+def kachuee_beats(
+    signal: np.ndarray,
+    annotations: Annotations,
+    labels: LabelMap,
+    fs_hz: float,
+    length: int,
+    use_beats: bool = True,
+    segment_s: float = 10.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beats as in Kachuee et al. (2018), from annotated R peaks (the paper detects peaks; labels come from
+    the annotations here, so their positions are used).
+
+    Args:
+        signal: ``(n_samples, n_channels)`` at ``fs_hz``.
+        annotations: beat annotations (positions at ``fs_hz``).
+        labels: the label map.
+        fs_hz: sampling rate.
+        length: output length per beat (187 in the paper).
+        use_beats: False for datasets whose beats carry no class.
+        segment_s: segment length for scaling and the nominal period (10 s in the paper).
+
+    Returns:
+        ``x`` of shape ``(n_beats, n_channels, length)`` in [0, 1] and the class of each beat.
+    """
+    pos, cls = _beat_classes(annotations, labels, use_beats)
+    all_beats = np.asarray([s for s, sym in zip(annotations.sample, annotations.symbol) if sym in BEAT_SYMBOLS])
+    seg = int(round(segment_s * fs_hz))
+    xs, ys = [], []
+    for start in range(0, signal.shape[0] - seg + 1, seg):
+        in_seg = (pos >= start) & (pos < start + seg)
+        if not in_seg.any():
+            continue
+        beats = all_beats[(all_beats >= start) & (all_beats < start + seg)]
+        if len(beats) < 2:
+            continue
+        period = int(round(1.2 * np.median(np.diff(beats))))
+        part = signal[start : start + seg]
+        lo, hi = part.min(axis=0), part.max(axis=0)
+        scaled = (part - lo) / np.where(hi > lo, hi - lo, 1.0)
+        for p, c in zip(pos[in_seg] - start, cls[in_seg]):
+            piece = scaled[p : p + min(period, length)]
+            out = np.zeros((length, signal.shape[1]), dtype=np.float32)
+            out[: len(piece)] = piece
+            xs.append(out.T)
+            ys.append(c)
+    if not xs:
+        return np.zeros((0, signal.shape[1], length), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    return np.stack(xs), np.asarray(ys, dtype=np.int64)

@@ -12,7 +12,7 @@ import torch
 from biowear.cost import CostReport, profile
 from biowear.data.prepare import PreparedDataset
 from biowear.data.splits import Split
-from biowear.models import ResNetLSTMGenes, build
+from biowear.models import ModelSpec, build_spec, spec_to_dict
 from biowear.train.fit import Callback, FitResult, TrainConfig, evaluate, fit
 from biowear.train.metrics import Metrics
 
@@ -21,7 +21,7 @@ from biowear.train.metrics import Metrics
 class TrainRun:
     """Everything one run produced (serialisable with :meth:`to_dict`)."""
 
-    genes: ResNetLSTMGenes
+    genes: ModelSpec
     classes: tuple[str, ...]
     synthetic: bool
     n_train: int
@@ -36,7 +36,7 @@ class TrainRun:
     def to_dict(self) -> dict[str, object]:
         return {
             "architecture": self.genes.label(),
-            "genes": asdict(self.genes),
+            "genes": spec_to_dict(self.genes),
             "classes": list(self.classes),
             "synthetic_data": self.synthetic,
             "samples": {"train": self.n_train, "val": self.n_val, "test": self.n_test},
@@ -62,15 +62,18 @@ class TrainRun:
 def train_network(
     data: PreparedDataset,
     split: Split,
-    genes: ResNetLSTMGenes,
+    genes: ModelSpec,
     config: TrainConfig,
     callbacks: tuple[Callback, ...] = (),
     out_dir: Path | None = None,
 ) -> TrainRun:
-    """Build ``genes`` for ``data``, train on ``split.train``, early-stop on ``split.val``, test on
-    ``split.test``; with ``out_dir``, save ``model.pt`` (weights + architecture) and ``run.json``."""
+    """Build ``genes`` (any model family's spec) for ``data`` and train on ``split.train``.
+
+    Early stopping uses ``split.val`` and the metrics come from ``split.test``; with ``out_dir`` the run saves
+    ``model.pt`` (weights + architecture spec) and ``run.json``.
+    """
     in_channels, length = data.x.shape[1], data.x.shape[2]
-    model = build(genes, in_channels, len(data.classes), seed=config.seed)
+    model = build_spec(genes, in_channels, len(data.classes), length, seed=config.seed)
     result = fit(
         model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], config, callbacks
     )
@@ -93,7 +96,7 @@ def train_network(
         out_dir.mkdir(parents=True, exist_ok=True)
         torch.save(
             {
-                "genes": asdict(genes),
+                "spec": spec_to_dict(genes),
                 "in_channels": in_channels,
                 "n_classes": len(data.classes),
                 "classes": list(data.classes),
