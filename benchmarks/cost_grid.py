@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import time
 
-from biowear.cost.grid import grid_costs, points_under_cap
-from biowear.models import ResNetLSTMGenes
+from biowear.cost.grid import SPREAD, grid_costs, points_under_cap
 
 
 def main() -> None:
@@ -16,13 +15,7 @@ def main() -> None:
     costs = grid_costs((1, 256), 2)
     print(f"profiled 320 points (meta device) in {time.perf_counter() - t0:.1f} s")
     print(f"{'network':<24}{'params':>14}{'storage kB':>14}{'MFLOPs':>12}{'peak RAM kB':>13}")
-    for g in (
-        ResNetLSTMGenes(0, 1, 4),
-        ResNetLSTMGenes(2, 2, 5),
-        ResNetLSTMGenes(4, 2, 5),
-        ResNetLSTMGenes(8, 4, 6),
-        ResNetLSTMGenes(15, 4, 8),
-    ):
+    for g in SPREAD:
         c = costs[g]
         print(
             f"{g.label():<24}{c.params:>14,}{c.storage_bytes(32) / 1e3:>14,.1f}{c.flops / 1e6:>12,.2f}"

@@ -103,9 +103,30 @@ def test_data_list():
 
 
 def test_train_the_kachuee_family_on_kachuee_beats():
-    res = runner.invoke(app, ["train", "--family", "ecg_cnn", "--arch", "blocks=2", "--records", "syn000,syn003",
-                              "--classes", "aami5", "--window", "kachuee", "--window-samples", "187", "--fs-hz", "125",
-                              "--filter", "none", "--epochs", "1"])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--family",
+            "ecg_cnn",
+            "--arch",
+            "blocks=2",
+            "--records",
+            "syn000,syn003",
+            "--classes",
+            "aami5",
+            "--window",
+            "kachuee",
+            "--window-samples",
+            "187",
+            "--fs-hz",
+            "125",
+            "--filter",
+            "none",
+            "--epochs",
+            "1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "ecg_cnn(blocks=2" in res.output
 

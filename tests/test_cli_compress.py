@@ -13,21 +13,61 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    res = runner.invoke(app, ["train", "--records", "syn000,syn003", "--arch", "blocks=1,x=1,lstm=16", "--epochs",
-                              "2", "--fs-hz", "128", "--window", "beat", "--window-samples", "128", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--records",
+            "syn000,syn003",
+            "--arch",
+            "blocks=1,x=1,lstm=16",
+            "--epochs",
+            "2",
+            "--fs-hz",
+            "128",
+            "--window",
+            "beat",
+            "--window-samples",
+            "128",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     return out
 
 
 def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
-    res = runner.invoke(app, ["compress", str(trained_run / "model.pt"), "--config", str(trained_run / "config.json"),
-                              "--sparsity", "0.6", "--bits", "3", "--finetune-epochs", "1", "--max-loss-pp", "5",
-                              "--out", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        [
+            "compress",
+            str(trained_run / "model.pt"),
+            "--config",
+            str(trained_run / "config.json"),
+            "--sparsity",
+            "0.6",
+            "--bits",
+            "3",
+            "--finetune-epochs",
+            "1",
+            "--max-loss-pp",
+            "5",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "compression.json").read_text())
     labels = [p["variant"] for p in report["points"]]
-    assert labels == ["original", "kmeans q=3", "prune-layer s=0.6", "prune-layer+kmeans s=0.6 q=3",
-                      "prune-global s=0.6", "prune-global+kmeans s=0.6 q=3"]
+    assert labels == [
+        "original",
+        "kmeans q=3",
+        "prune-layer s=0.6",
+        "prune-layer+kmeans s=0.6 q=3",
+        "prune-global s=0.6",
+        "prune-global+kmeans s=0.6 q=3",
+    ]
     by = {p["variant"]: p for p in report["points"]}
     assert by["original"]["compression_x"] == 1.0
     assert by["prune-layer+kmeans s=0.6 q=3"]["compression_x"] > 6
@@ -38,12 +78,20 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
 
 
 def test_compress_bad_input(trained_run, tmp_path):
-    base = ["compress", str(trained_run / "model.pt"), "--config", str(trained_run / "config.json"), "--out",
-            str(tmp_path)]
-    for extra, message in ((["--sparsity", "1.2"], "sparsity must be within (0, 1)"),
-                           (["--bits", "9"], "bits must be integers within 1..8"),
-                           (["--methods", "random"], "valid options are: layer, global"),
-                           (["--metric", "auc"], "valid options are: accuracy, macro_f1")):
+    base = [
+        "compress",
+        str(trained_run / "model.pt"),
+        "--config",
+        str(trained_run / "config.json"),
+        "--out",
+        str(tmp_path),
+    ]
+    for extra, message in (
+        (["--sparsity", "1.2"], "sparsity must be within (0, 1)"),
+        (["--bits", "9"], "bits must be integers within 1..8"),
+        (["--methods", "random"], "valid options are: layer, global"),
+        (["--metric", "auc"], "valid options are: accuracy, macro_f1"),
+    ):
         res = runner.invoke(app, base + extra)
         assert res.exit_code != 0 and message in str(res.exception), (extra, res.exception)
     not_a_model = tmp_path / "x.pt"

@@ -206,16 +206,12 @@ def report(
 @app.command()
 def demo(out: Path = Path("runs/demo")) -> None:
     """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, cost table."""
+    from biowear.cost.grid import SPREAD
+
     console.print(SYNTHETIC_BANNER)
     compare(config=None, directory=out, study=None, executor="local", workers=2, alpha=None)
     cost(
-        arch=[
-            "blocks=0,x=1,lstm=16",
-            "blocks=2,x=2,lstm=16",
-            "blocks=4,x=2,lstm=32",
-            "blocks=8,x=4,lstm=64",
-            "blocks=15,x=4,lstm=256",
-        ],
+        arch=[g.label() for g in SPREAD],
         grid=False,
         cap_params=[],
         input_length=256,

@@ -7,6 +7,15 @@ from collections.abc import Callable, Sequence
 from biowear.cost.profile import CostReport, profile
 from biowear.models import ResNetLSTMGenes, build, grid
 
+#: Five points spread over the grid (smallest to largest), used for cost tables in demos and benchmarks.
+SPREAD: tuple[ResNetLSTMGenes, ...] = (
+    ResNetLSTMGenes(0, 1, 4),
+    ResNetLSTMGenes(2, 2, 5),
+    ResNetLSTMGenes(4, 2, 5),
+    ResNetLSTMGenes(8, 4, 6),
+    ResNetLSTMGenes(15, 4, 8),
+)
+
 
 def grid_costs(
     input_shape: Sequence[int], n_classes: int, progress: Callable[[int, int], None] | None = None
