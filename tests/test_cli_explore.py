@@ -37,6 +37,9 @@ def test_explore_then_report_then_compare(tmp_path):
     assert res.exit_code == 0, res.output
     assert "SYNTHETIC" in res.output and (out / "report-cli" / "report.md").is_file()
     assert (out / "report-cli" / "selections.png").stat().st_size > 10_000
+    assert (out / "report-cli" / "fronts.png").stat().st_size > 10_000
+    assert (out / "report-cli" / "pareto_models" / "config.json").is_file()
+    assert "<img src='fronts.png'" in (out / "report-cli" / "report.html").read_text()
     front = json.loads((out / "report-cli" / "pareto.json").read_text())["front"]
     assert front and all("storage_kB" in row for row in front)
     res = runner.invoke(app, ["report", str(out), "--alpha", "0.2"])

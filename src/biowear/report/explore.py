@@ -14,6 +14,7 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from biowear.search.pareto import hypervolume, pareto_mask  # noqa: E402
 from biowear.search.study import StrategyResult, Study  # noqa: E402
 
 
@@ -103,6 +104,42 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
     plt.close(fig)
 
 
+def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, float]:
+    """Quality vs storage and quality vs FLOPs fronts over every trained feasible network; returns hypervolumes."""
+    points = study.all_points()
+    metric = study.config.objective.metric
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    volumes = {}
+    for ax, measure, scale, unit in zip(axes, ("storage", "flops"), (1e3, 1e6), ("kB", "MFLOPs")):
+        values = [study.space.hardware_value(p.genes, measure) for p in points]
+        quality = [p.quality for p in points]
+        mask = pareto_mask(quality, values)
+        front = sorted((v, q) for v, q, m in zip(values, quality, mask) if m)
+        volumes[measure] = hypervolume([q for _, q in front], [v for v, _ in front], study.space.max_hardware(measure))
+        ax.scatter([v / scale for v in values], quality, s=14, c="0.6", label="trained")
+        ax.plot(
+            [v / scale for v, _ in front],
+            [q for _, q in front],
+            "o-",
+            c="tab:red",
+            mfc="none",
+            drawstyle="steps-post",
+            label=f"front (HV {volumes[measure]:.3f})",
+        )
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(f"{measure} ({unit}, log)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_ylabel(metric)
+    if synthetic:
+        fig.suptitle("SYNTHETIC DATA — no accuracy claim", color="darkorange")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return volumes
+
+
 def _front_table(result: StrategyResult, study: Study) -> list[dict[str, object]]:
     rows = []
     for p in result.front:
@@ -133,6 +170,7 @@ def render_study_report(
     weights to ``pareto_models/``; returns the Markdown path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _scatter(study, results, out_dir / "selections.png", synthetic)
+    volumes = _fronts_by_measure(study, out_dir / "fronts.png", synthetic)
     rows = compare_rows(results)
     main = results.get("exhaustive") or next(iter(results.values()))
     front = _front_table(main, study)
@@ -148,6 +186,8 @@ def render_study_report(
         )
     )
     models = out_dir / "pareto_models"
+    models.mkdir(exist_ok=True)
+    (models / "config.json").write_text(json.dumps(study.config.to_dict(), indent=2, default=str))
     for p in main.front:
         src = study.directory / "models" / p.evaluation.model_path
         if p.evaluation.model_path and src.is_file():
@@ -181,7 +221,15 @@ def render_study_report(
             lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
     else:
         lines.append("No feasible trained network yet.")
-    lines += ["", "![selections](selections.png)", ""]
+    lines += [
+        "",
+        "Fronts over every trained network: hypervolume " + ", ".join(f"{k} {v:.4f}" for k, v in volumes.items()) + ".",
+        "",
+        "![fronts](fronts.png)",
+        "",
+        "![selections](selections.png)",
+        "",
+    ]
     md = "\n".join(lines)
     (out_dir / "report.md").write_text(md)
     (out_dir / "report.html").write_text(_html(md, study.config.name))
@@ -218,7 +266,8 @@ def _html(markdown: str, title: str) -> str:
             level = len(line) - len(line.lstrip("#"))
             out.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
         elif line.startswith("!["):
-            out.append("<img src='selections.png' style='max-width:100%'>")
+            src = line[line.index("(") + 1 : line.rindex(")")]
+            out.append(f"<img src='{html.escape(src)}' style='max-width:100%'>")
         elif line.strip():
             out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
     if in_table:
