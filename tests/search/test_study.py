@@ -129,3 +129,12 @@ def test_local_executor_reports_epochs(tmp_path, study_config):
     cfg = replace(study_config, blocks=(0, 0), lstm_exp=(4, 4), name="epochs")
     Study(cfg, tmp_path).run("exhaustive", LocalExecutor(callbacks=(Spy(),)))
     assert epochs == [1]
+
+
+def test_report_of_a_study_with_nothing_trained(tmp_path, study_config):
+    from biowear.report import render_study_report
+
+    study = Study(study_config, tmp_path)
+    path = render_study_report(study, {"exhaustive": study.result("exhaustive")}, tmp_path / "report")
+    assert "No feasible trained network yet" in path.read_text()
+    assert (tmp_path / "report" / "fronts.png").is_file() and (tmp_path / "report" / "selections.png").is_file()

@@ -193,6 +193,11 @@ def report(
     if alpha is not None:
         st = st.with_objective(alpha=alpha, beta=1 - alpha)
     results = {s: st.result(s) for s in strategies}
+    if not st.all_points():
+        console.print(
+            "[yellow]warning:[/] no trained network matches this study's data and training recipe; the data "
+            "files or the data configuration changed since the study ran (its networks stay in the store)"
+        )
     suffix = "" if alpha is None else f"-alpha{alpha:g}"
     out = render_study_report(st, results, directory / f"report-{name}{suffix}", load_synthetic_flag(cfg))
     for s, r in results.items():

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 FILTERS: tuple[str, ...] = ("none", "bandpass", "baseline")
 NORMALISATIONS: tuple[str, ...] = ("window", "record", "none")
+#: Bumped when the cache file layout or the windows biowear produces change (invalidates cache files only).
 _CACHE_VERSION = 3
 
 ProgressFn = Callable[[int, int, str], None]
@@ -167,10 +168,10 @@ def _drop_invalid(win: Windows, invalid: np.ndarray, n_samples: int, length: int
 
 
 def _cache_key(config: DataConfig) -> str:
+    """Identity of the prepared data: configuration + data fingerprints. Training keys (and so stored
+    explorations) build on it, so it does not change with the cache file format."""
     fingerprints = {d: get_dataset(d).fingerprint() for d in config.datasets}
-    text = json.dumps(
-        {"v": _CACHE_VERSION, "config": config.to_dict(), "data": fingerprints}, sort_keys=True, default=str
-    )
+    text = json.dumps({"config": config.to_dict(), "data": fingerprints}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -183,7 +184,7 @@ def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | N
     labels = config.label_map()
     keys = config.record_keys()
     key = _cache_key(config)
-    path = cache_dir() / "prepared" / f"{key}.npz"
+    path = cache_dir() / "prepared" / f"{key}-v{_CACHE_VERSION}.npz"
     if use_cache and path.is_file():
         try:
             return _load(path, key)

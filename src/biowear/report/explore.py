@@ -94,6 +94,10 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
         ax.grid(alpha=0.3)
         ax.set_xlabel(f"{hw_name} ({unit}, log)")
         ax.set_title(f"{name}: {r.n_trained} trained, HV {r.hypervolume:.3f}", fontsize=9)
+    for ax in flat:
+        if not ax.collections or all(len(c.get_offsets()) == 0 for c in ax.collections):
+            ax.set_xscale("linear")
+            ax.text(0.5, 0.5, "no trained network", ha="center", va="center", transform=ax.transAxes)
     for row in axes:
         row[0].set_ylabel(study.config.objective.metric)
     flat[0].legend(fontsize=7, loc="lower right")
@@ -126,8 +130,11 @@ def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, f
             drawstyle="steps-post",
             label=f"front (HV {volumes[measure]:.3f})",
         )
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        if points:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        else:
+            ax.text(0.5, 0.5, "no trained network", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel(f"{measure} ({unit}, log)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
