@@ -1,7 +1,7 @@
 """Search strategies behind one ask/tell interface: exhaustive, random and four genetic algorithms.
 
 The genetic algorithms (Prabakaran et al. 2021, Sec. III; population 30, 5 generations, one-point
-crossover p = 0.4, mutation p = 0.11) use DEAP's operators on biowear's own individuals; DEAP's global
+crossover p = 0.4, per-gene mutation p = 0.11) use DEAP's operators on biowear's own individuals; DEAP's global
 ``creator`` is not touched. A chromosome that decodes outside the space gets fitness 0 and is never
 trained; a hardware-infeasible network gets fitness 0 too (the study records it without training). The
 initial population is drawn from the feasible points (encoded), not from random bit strings.
@@ -19,7 +19,7 @@ from deap import base, tools
 from biowear.errors import ConfigError
 from biowear.models import ResNetLSTMGenes
 from biowear.registry import Registry
-from biowear.search.space import CHROMOSOME_LENGTH, Space, encode
+from biowear.search.space import Space, encode
 
 #: Fitness of a point: one value (weighted phi) or two (quality, hardware score), all maximised.
 Fitness = tuple[float, ...]
@@ -33,23 +33,28 @@ class GAConfig:
         population: individuals per generation.
         generations: generations after the initial population.
         cx_prob: probability that a pair of parents undergoes one-point crossover.
-        mut_prob: probability that an individual is mutated.
-        mutation: ``flipbit`` (each bit flips with probability 1/9) or ``shuffle`` (DEAP mutShuffleIndexes).
+        mut_prob: probability that an offspring is exposed to mutation (default 1: every offspring).
+        mut_indpb: per-gene (bit) mutation probability; the paper's "mutation p = 0.11" is read as this,
+            following its wording that the offspring's genes undergo mutation with probability 0.11. (Reading
+            it per individual, with one expected bit flip, left the GAs almost unable to leave their initial
+            population in a bounded space: measured on real MIT-BIH, see the issue notes.)
+        mutation: ``flipbit`` (flip each bit with ``mut_indpb``) or ``shuffle`` (DEAP mutShuffleIndexes).
         tournament_size: contestants per tournament (``ga-tournament``).
     """
 
     population: int = 30
     generations: int = 5
     cx_prob: float = 0.4
-    mut_prob: float = 0.11
+    mut_prob: float = 1.0
+    mut_indpb: float = 0.11
     mutation: str = "flipbit"
     tournament_size: int = 3
 
     def __post_init__(self) -> None:
         if self.population < 2 or self.generations < 0:
             raise ConfigError("population must be >= 2 and generations >= 0")
-        if not (0 <= self.cx_prob <= 1 and 0 <= self.mut_prob <= 1):
-            raise ConfigError("cx_prob and mut_prob are probabilities in [0, 1]")
+        if not (0 <= self.cx_prob <= 1 and 0 <= self.mut_prob <= 1 and 0 <= self.mut_indpb <= 1):
+            raise ConfigError("cx_prob, mut_prob and mut_indpb are probabilities in [0, 1]")
         if self.mutation not in ("flipbit", "shuffle"):
             raise ConfigError(f"unknown mutation {self.mutation!r}; valid options are: flipbit, shuffle")
         if self.tournament_size < 2:
@@ -208,9 +213,9 @@ class _Genetic(Strategy):
         for ind in offspring:
             if random.random() < self.config.mut_prob:
                 if self.config.mutation == "flipbit":
-                    tools.mutFlipBit(ind, indpb=1.0 / CHROMOSOME_LENGTH)
+                    tools.mutFlipBit(ind, indpb=self.config.mut_indpb)
                 else:
-                    tools.mutShuffleIndexes(ind, indpb=1.0 / CHROMOSOME_LENGTH)
+                    tools.mutShuffleIndexes(ind, indpb=self.config.mut_indpb)
                 del ind.fitness.values
         return offspring
 
