@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from biowear.errors import ConfigError
-from biowear.models.layers import Add, SamePadConv1d
+from biowear.models.layers import Add, SamePadConv1d, parse_int_fields
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,7 @@ class EcgCnnSpec:
     @staticmethod
     def parse(text: str) -> EcgCnnSpec:
         """``""`` (published sizes) or ``blocks=5,filters=32,kernel=5,dense=32`` (any subset)."""
-        fields: dict[str, int] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, value = part.partition("=")
-            if not sep or key not in ("blocks", "filters", "kernel", "dense") or not value.strip().isdigit():
-                raise ConfigError(
-                    f"cannot parse ecg_cnn architecture {text!r}: use blocks=B,filters=F,kernel=K,dense=D"
-                )
-            fields[key] = int(value)
+        fields = parse_int_fields(text, ("blocks", "filters", "kernel", "dense"), "blocks=B,filters=F,kernel=K,dense=D")
         return EcgCnnSpec(**fields)
 
 

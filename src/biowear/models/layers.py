@@ -59,3 +59,23 @@ class LastStepLSTM(nn.Module):
             return x.new_empty((x.shape[0], self.hidden_size))
         out, _ = self.lstm(x.transpose(1, 2))
         return out[:, -1, :]
+
+
+def parse_int_fields(text: str, allowed: tuple[str, ...], form: str) -> dict[str, int]:
+    """Parse ``"a=1,b=2"`` into integers, accepting only ``allowed`` keys.
+
+    Raises:
+        ConfigError: an unknown key, a missing ``=`` or a non-integer value; ``form`` shows the expected text.
+    """
+    from biowear.errors import ConfigError
+
+    fields: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = (x.strip() for x in part.partition("="))
+        if not sep or key not in allowed:
+            raise ConfigError(f"cannot parse architecture {text!r}: expected {form}")
+        try:
+            fields[key] = int(value)
+        except ValueError:
+            raise ConfigError(f"architecture field {key!r} needs an integer, got {value!r}") from None
+    return fields

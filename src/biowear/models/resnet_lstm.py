@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from biowear.errors import ConfigError
-from biowear.models.layers import Add, ChannelPad, LastStepLSTM, SamePadConv1d
+from biowear.models.layers import Add, ChannelPad, LastStepLSTM, SamePadConv1d, parse_int_fields
 
 BLOCKS_RANGE = range(0, 16)
 X_RANGE = range(1, 5)
@@ -75,15 +75,7 @@ class ResNetLSTMGenes:
     @staticmethod
     def parse(text: str) -> ResNetLSTMGenes:
         """Parse ``"blocks=4,x=2,lstm=32"`` (``lstm`` in cells, a power of two 16..256)."""
-        fields: dict[str, int] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, value = part.partition("=")
-            if not sep or key.strip() not in ("blocks", "x", "lstm"):
-                raise ConfigError(f"cannot parse architecture {text!r}: expected blocks=B,x=X,lstm=CELLS")
-            try:
-                fields[key.strip()] = int(value)
-            except ValueError:
-                raise ConfigError(f"architecture field {key.strip()!r} needs an integer, got {value!r}") from None
+        fields = parse_int_fields(text, ("blocks", "x", "lstm"), "blocks=B,x=X,lstm=CELLS")
         missing = {"blocks", "x", "lstm"} - set(fields)
         if missing:
             raise ConfigError(f"architecture {text!r} lacks {', '.join(sorted(missing))} (form: blocks=4,x=2,lstm=32)")
