@@ -172,7 +172,8 @@ def profile(model: nn.Module, input_shape: Sequence[int]) -> CostReport:
         for h in handles:
             h.remove()
         model.train(was_training)
-    return CostReport(tuple(input_shape), _layer_costs(events), _peak_elems(x, events))
+    layers = _layer_costs(events)
+    return CostReport(tuple(input_shape), layers, _peak_elems(x, events, [layer.workspace_elems for layer in layers]))
 
 
 def _layer_costs(events) -> tuple[LayerCost, ...]:
@@ -211,7 +212,7 @@ def _count_nonzero(params: list[torch.Tensor]) -> int:
     return total
 
 
-def _peak_elems(graph_input: torch.Tensor, events) -> int:
+def _peak_elems(graph_input: torch.Tensor, events, workspaces: list[int]) -> int:
     """Liveness analysis over the recorded calls (tensors identified by object identity)."""
 
     def size(t: torch.Tensor) -> int:
@@ -231,8 +232,7 @@ def _peak_elems(graph_input: torch.Tensor, events) -> int:
     if events:
         last_use[id(events[-1][3])] = len(events)  # the network output stays live
     peak = 0
-    for i, (_, m, inputs, out) in enumerate(events):
+    for i, workspace in enumerate(workspaces):
         live = sum(s for t, s in sizes.items() if produced[t] <= i <= last_use.get(t, produced[t]))
-        workspace = find_rule(m)(m, inputs, out).workspace_elems  # type: ignore[misc]
         peak = max(peak, live + workspace)
     return peak
