@@ -95,3 +95,13 @@ def test_canonical_points_build_identical_networks():
         c = g.canonical()
         assert [g.filters(i) for i in range(g.blocks)] == [c.filters(i) for i in range(c.blocks)]
     assert len(distinct) < 320
+
+
+def test_family_default_architectures():
+    from biowear.models import EcgCnnSpec, parse_spec
+
+    assert parse_spec("resnet_lstm") == ResNetLSTMGenes(4, 2, 5)
+    assert parse_spec("ecg_cnn") == EcgCnnSpec()
+    assert parse_spec("ecg_cnn", "blocks=3") == EcgCnnSpec(blocks=3)
+    with pytest.raises(ConfigError, match="valid options are: resnet_lstm, ecg_cnn"):
+        parse_spec("transformer")

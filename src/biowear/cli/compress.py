@@ -51,7 +51,7 @@ def compress(
 ) -> None:
     """Prune (layer-wise, class-blind global), k-means quantise and both; measure each; report the front."""
     from biowear.compress.sweep import best_within_loss, sweep
-    from biowear.data import get_dataset, make_split, prepare
+    from biowear.data import make_split, prepare
     from biowear.report.compress import render_compression_report
     from biowear.search.config import recipe_from_dict
 
@@ -60,7 +60,7 @@ def compress(
     data_cfg, split_cfg, train_cfg = recipe_from_dict(json.loads(config.read_text()))
     model, genes = load_model(model_path)
     data = prepare(data_cfg)
-    synthetic = any(get_dataset(d).synthetic for d in data_cfg.datasets)
+    synthetic = data.synthetic
     if synthetic:
         console.print(SYNTHETIC_BANNER)
     parts = make_split(data, split_cfg)

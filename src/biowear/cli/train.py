@@ -103,12 +103,12 @@ def _cost_table(rows: list[tuple[str, object]], title: str) -> Table:
 @app.command()
 def train(
     arch: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="architecture: blocks=B,x=X,lstm=CELLS (resnet_lstm) or "
-            "blocks=5,filters=32,... (ecg_cnn; empty = published)"
+            help="architecture: blocks=B,x=X,lstm=CELLS (resnet_lstm; default blocks=4,x=2,lstm=32) or "
+            "blocks=5,filters=32,... (ecg_cnn; default = published)"
         ),
-    ] = "blocks=4,x=2,lstm=32",
+    ] = None,
     family: Annotated[str, typer.Option(help="model family: resnet_lstm | ecg_cnn")] = "resnet_lstm",
     dataset: Annotated[list[str], typer.Option(help="dataset name(s); repeat to pool")] = ["synthetic_ecg"],  # noqa: B006
     classes: Annotated[str, typer.Option(help="binary | aami5 | vf | path to a TOML [classes] map")] = "binary",
@@ -139,7 +139,7 @@ def train(
     from biowear.models import parse_spec
     from biowear.train import TrainConfig, train_network
 
-    genes = parse_spec(family, "" if family == "ecg_cnn" and arch == "blocks=4,x=2,lstm=32" else arch)
+    genes = parse_spec(family, arch)
     data_cfg = DataConfig(
         datasets=tuple(dataset),
         labels=_labels_arg(classes),

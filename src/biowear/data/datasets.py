@@ -12,7 +12,7 @@ from biowear.data.record import Record
 from biowear.data.synthetic import SyntheticECGConfig, generate_record
 from biowear.data.wfdb_source import read_wfdb_record
 from biowear.errors import ConfigError, DataError
-from biowear.paths import data_root
+from biowear.paths import DATA_ENV, data_root
 from biowear.registry import Registry
 
 MITDB_RECORDS: tuple[str, ...] = (
@@ -144,7 +144,7 @@ class WFDBDataset(Dataset):
         if not (d / f"{record_id}.hea").is_file():
             raise DataError(
                 f"record {record_id!r} of {self.name} is missing: expected {d / record_id}.hea/.dat/.atr. "
-                f"Run `biowear data download {self.name}` or point {_env()} at a folder holding "
+                f"Run `biowear data download {self.name}` or point {DATA_ENV} at a folder holding "
                 f"{self.name}/"
             )
         return read_wfdb_record(d, record_id, self.name, invalid_samples=self.invalid_samples)
@@ -212,12 +212,6 @@ class SyntheticECGDataset(Dataset):
     def fingerprint(self, root: Path | None = None) -> str:
         text = f"{self.name}:{self.n_records}:{self.seed}:{self.config}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _env() -> str:
-    from biowear.paths import DATA_ENV
-
-    return DATA_ENV
 
 
 DATASETS: Registry[Dataset] = Registry("dataset")

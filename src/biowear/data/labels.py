@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from biowear.errors import ConfigError
 from biowear.registry import Registry
@@ -160,16 +161,16 @@ class LabelMap:
         """True when some class is defined by rhythm/episode codes."""
         return bool(self._episode_index)
 
-    @property
+    @cached_property
     def rank(self) -> tuple[int, ...]:
         """For each class index, its priority rank (0 = highest)."""
         return tuple(self.priority.index(c) for c in self.classes)
 
-    @property
+    @cached_property
     def _beat_index(self) -> dict[str, int]:
         return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code in BEAT_SYMBOLS}
 
-    @property
+    @cached_property
     def _episode_index(self) -> dict[str, int]:
         return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code not in BEAT_SYMBOLS}
 

@@ -134,7 +134,8 @@ class PreparedDataset:
 
     def records_mask(self, keys: Sequence[str]) -> np.ndarray:
         """Boolean mask of windows whose record is in ``keys``."""
-        wanted = [i for i, k in enumerate(self.record_keys) if k in set(keys)]
+        selected = set(keys)
+        wanted = [i for i, k in enumerate(self.record_keys) if k in selected]
         return np.isin(self.record_index, wanted)
 
 

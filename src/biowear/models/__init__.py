@@ -13,14 +13,19 @@ from biowear.models.resnet_lstm import ResNetLSTM, ResNetLSTMGenes, build, grid
 
 ModelSpec = ResNetLSTMGenes | EcgCnnSpec
 FAMILIES: tuple[str, ...] = ("resnet_lstm", "ecg_cnn")
+#: Architecture used when none is given: the issue's example point, and Kachuee's published network.
+DEFAULT_ARCH: dict[str, str] = {"resnet_lstm": "blocks=4,x=2,lstm=32", "ecg_cnn": ""}
 
 
 def family_of(spec: ModelSpec) -> str:
     return "ecg_cnn" if isinstance(spec, EcgCnnSpec) else "resnet_lstm"
 
 
-def parse_spec(family: str, arch: str) -> ModelSpec:
-    """A model spec from a family name and an architecture string (error lists the valid families)."""
+def parse_spec(family: str, arch: str | None = None) -> ModelSpec:
+    """A model spec from a family name and an architecture string (None: the family's default; error lists the
+    valid families)."""
+    if family in DEFAULT_ARCH and arch is None:
+        arch = DEFAULT_ARCH[family]
     if family == "resnet_lstm":
         return ResNetLSTMGenes.parse(arch)
     if family == "ecg_cnn":
@@ -62,6 +67,7 @@ def build_spec(
 
 
 __all__ = [
+    "DEFAULT_ARCH",
     "FAMILIES",
     "EcgCnnSpec",
     "KachueeCNN",

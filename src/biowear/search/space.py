@@ -173,8 +173,13 @@ class Space:
 
     def max_hardware(self, kind: str) -> float:
         """Largest storage (bytes) or FLOPs over the feasible points (normaliser of the hardware score)."""
-        values = [self.hardware_value(g, kind) for g in self.feasible_points]
-        return max(values)
+        if kind not in self._max_hardware:
+            self.hardware_value(self.feasible_points[0], kind)  # raises the 'valid options' error
+        return self._max_hardware[kind]
+
+    @cached_property
+    def _max_hardware(self) -> dict[str, float]:
+        return {kind: max(self.hardware_value(g, kind) for g in self.feasible_points) for kind in ("storage", "flops")}
 
     def hardware_value(self, genes: ResNetLSTMGenes, kind: str) -> float:
         cost = self.cost(genes)
