@@ -34,13 +34,22 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
 
-    data = prepare(DataConfig(datasets=(args.dataset,), labels="aami5", fs_hz=125.0, filter="none",
-                              window=WindowConfig(kind="kachuee", window_samples=187)))
+    data = prepare(
+        DataConfig(
+            datasets=(args.dataset,),
+            labels="aami5",
+            fs_hz=125.0,
+            filter="none",
+            window=WindowConfig(kind="kachuee", window_samples=187),
+        )
+    )
     split = make_split(data, SplitConfig(kind=args.split, seed=args.seed))
     arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
     x_test, y_test = data.x[split.test], data.y[split.test]
-    print(f"{args.dataset}: {len(data.y)} beats {data.class_counts}; train {len(split.train)}, test {len(split.test)}"
-          + (" (SYNTHETIC)" if data.synthetic else ""))
+    print(
+        f"{args.dataset}: {len(data.y)} beats {data.class_counts}; train {len(split.train)}, test {len(split.test)}"
+        + (" (SYNTHETIC)" if data.synthetic else "")
+    )
     train = TrainConfig(epochs=args.epochs, batch_size=256, seed=args.seed, patience=3)
     base = build_spec(EcgCnnSpec(), 1, 5, 187, seed=args.seed)
     t0 = time.perf_counter()
@@ -57,8 +66,9 @@ def main() -> None:
     for name, stages in variants.items():
         net = copy.deepcopy(base)
         result = prune(net, stages, TrainConfig(batch_size=256, seed=args.seed, patience=0), arrays)
-        rows.append((f"{name} ({result.sparsity:.0%})", evaluate(net, x_test, y_test, data.classes),
-                     profile(net, (1, 187))))
+        rows.append(
+            (f"{name} ({result.sparsity:.0%})", evaluate(net, x_test, y_test, data.classes), profile(net, (1, 187)))
+        )
     print(f"{'variant':<22}{'accuracy':>10}{'macro F1':>10}{'eff. MMACs':>12}{'MAC cut':>9}")
     for name, m, cost in rows:
         cut = 1 - cost.effective_macs / base_cost.effective_macs

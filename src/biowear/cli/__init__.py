@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from biowear.cli import compress, data, explore, train  # noqa: F401 - registers the commands
+from biowear.cli import bench, compress, data, explore, train  # noqa: F401 - registers the commands
 from biowear.cli.common import app, console
 from biowear.errors import BiowearError
 

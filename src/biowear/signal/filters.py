@@ -7,6 +7,8 @@ from fractions import Fraction
 import numpy as np
 from scipy import ndimage, signal
 
+from biowear.bench.fixed import QFormat, sos_filter_fixed
+from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
 
 
@@ -53,3 +55,79 @@ def zscore(x: np.ndarray, axis: int = -1, eps: float = 1e-6) -> np.ndarray:
     mean = x.mean(axis=axis, keepdims=True)
     std = x.std(axis=axis, keepdims=True)
     return ((x - mean) / (std + eps)).astype(x.dtype, copy=False)
+
+
+def butter_sos(
+    fs_hz: float, band_hz: tuple[float, float] | float, kind: str = "bandpass", order: int = 2
+) -> np.ndarray:
+    """Butterworth second-order sections, with a clear error for edges outside (0, fs/2).
+
+    Args:
+        fs_hz: sampling rate.
+        band_hz: (low, high) for ``bandpass``/``bandstop``, one edge for ``lowpass``/``highpass``.
+        kind: ``bandpass``, ``bandstop``, ``lowpass`` or ``highpass``.
+        order: filter order (per edge).
+    """
+    kinds = ("bandpass", "bandstop", "lowpass", "highpass")
+    if kind not in kinds:
+        raise ConfigError(f"unknown filter kind {kind!r}; valid options are: {', '.join(kinds)}")
+    edges = np.atleast_1d(np.asarray(band_hz, dtype=float))
+    if np.any(edges <= 0) or np.any(edges >= fs_hz / 2) or np.any(np.diff(edges) <= 0):
+        raise ConfigError(f"filter edges {edges.tolist()} Hz must be increasing and inside (0, {fs_hz / 2}) Hz")
+    return signal.butter(order, edges if edges.size > 1 else edges[0], btype=kind, fs=fs_hz, output="sos")
+
+
+def _sos_ops(y: np.ndarray, x: np.ndarray, sos: np.ndarray, *args: object, **kwargs: object) -> OpCounts:
+    n = int(np.asarray(x).size)
+    sections = int(np.asarray(sos).shape[0])
+    return OpCounts(macs=5 * n * sections, moves=4 * n * sections)
+
+
+@kernel("iir_filter", _sos_ops)
+def sos_filter(x: np.ndarray, sos: np.ndarray, q: QFormat | None = None) -> np.ndarray:
+    """Causal IIR filtering with second-order sections along axis 0 (float: SciPy ``sosfilt``).
+
+    With ``q`` the input holds fixed-point codes and the filter runs in emulated fixed point
+    (:func:`biowear.bench.fixed.sos_filter_fixed`).
+    """
+    if q is not None:
+        return sos_filter_fixed(q, sos, x)
+    return signal.sosfilt(sos, np.asarray(x, dtype=np.float64), axis=0)
+
+
+def _ma_ops(y: np.ndarray, x: np.ndarray, width: int, *args: object, **kwargs: object) -> OpCounts:
+    n = int(np.asarray(x).size)
+    return OpCounts(adds=2 * n, muls=n, moves=n)
+
+
+@kernel("moving_average", _ma_ops)
+def moving_average(x: np.ndarray, width: int, q: QFormat | None = None) -> np.ndarray:
+    """Causal running mean over ``width`` samples along axis 0 (running sum: one add and one subtract
+    per sample); the first ``width - 1`` outputs average the samples seen so far.
+
+    Integer codes (``q`` given) keep a 64-bit running sum and divide by the width with rounding.
+    """
+    if width < 1:
+        raise ConfigError(f"moving-average width must be >= 1 sample, got {width}")
+    x = np.asarray(x)
+    c = np.cumsum(x.astype(np.int64 if q is not None else np.float64), axis=0)
+    shifted = np.zeros_like(c)
+    shifted[width:] = c[:-width]
+    total = c - shifted
+    counts = np.minimum(np.arange(1, x.shape[0] + 1), width).reshape((-1,) + (1,) * (x.ndim - 1))
+    if q is not None:
+        return q.saturate((total + counts // 2) // counts)
+    return total / counts
+
+
+def _deriv_ops(y: np.ndarray, x: np.ndarray, *args: object, **kwargs: object) -> OpCounts:
+    n = int(np.asarray(x).size)
+    return OpCounts(adds=4 * n, muls=n)
+
+
+@kernel("derivative", _deriv_ops)
+def five_point_derivative(x: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Pan-Tompkins five-point derivative ``(2x[n] + x[n-1] - x[n-3] - 2x[n-4]) * fs / 8`` (causal)."""
+    x = np.asarray(x, dtype=np.float64)
+    xp = np.concatenate([np.full(4, x[0]), x])
+    return (2 * xp[4:] + xp[3:-1] - xp[1:-3] - 2 * xp[:-4]) * fs_hz / 8.0

@@ -1,0 +1,1 @@
+"""BiomedBench in Python: eight wearable applications as profiled pipelines of shared kernels."""

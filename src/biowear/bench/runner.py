@@ -1,0 +1,217 @@
+"""Run applications under the profiler and collect :class:`BenchResult` records (JSON-serialisable)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from biowear.bench.app import App, AppOutput
+from biowear.bench.apps import APPS
+from biowear.bench.platforms import PLATFORMS, Platform
+from biowear.bench.profiler import PHASES, UNASSIGNED, OpCounts, Profiler
+from biowear.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class KernelProfile:
+    phase: str
+    kernel: str
+    calls: int
+    time_s: float
+    ops: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PlatformEstimate:
+    """Estimated processing of one window on one platform, and energy over one acquisition period."""
+
+    platform: str
+    cycles: float
+    processing_s: float
+    processing_energy_j: float
+    duty_cycle: float  # processing time / acquisition period; > 1 means not real time; NaN without acquisition
+    acquisition_idle_energy_j: float
+    total_energy_j: float
+    dominant_kernel: str
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Profile and quality of one application in one arithmetic mode."""
+
+    app: str
+    fixed_point: bool
+    arithmetic: str
+    synthetic: bool
+    data_source: str
+    window_s: float
+    wall_s: float
+    realtime_factor: float
+    phases: dict[str, dict]
+    kernels: list[KernelProfile]
+    dominant_kernel: str
+    dominant_phase: str
+    static_bytes: int
+    dynamic_bytes: int
+    input_bytes_per_s: float
+    test_windows: int
+    accuracy: float | None
+    scores: dict[str, float] = field(default_factory=dict)
+    fixed_vs_float: dict[str, float] = field(default_factory=dict)
+    platforms: list[PlatformEstimate] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def total_ops(self) -> OpCounts:
+        total = OpCounts()
+        for k in self.kernels:
+            total = total + OpCounts(**k.ops)
+        return total
+
+
+def estimate(
+    result_kernels: list[KernelProfile], platform: Platform, floating: bool, period_s: float
+) -> PlatformEstimate:
+    """First-order time and energy of one window on ``platform`` from the kernels' operation counts."""
+    per_kernel = {}
+    for k in result_kernels:
+        per_kernel[k.kernel] = per_kernel.get(k.kernel, 0.0) + platform.cycles(OpCounts(**k.ops), floating)
+    cycles = float(sum(per_kernel.values()))
+    t = cycles / platform.clock_hz.value
+    e_proc = t * platform.active_w.value
+    if period_s > 0:
+        duty = t / period_s  # > 1: the platform cannot keep up with the acquisition in real time
+        e_idle = max(period_s - t, 0.0) * platform.sleep_w.value
+    else:  # no acquisition phase (e.g. on-device training while charging)
+        duty, e_idle = float("nan"), 0.0
+    dominant = max(per_kernel, key=per_kernel.get) if per_kernel else "-"
+    return PlatformEstimate(platform.name, cycles, t, e_proc, duty, e_idle, e_proc + e_idle, dominant)
+
+
+def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        return float("nan")
+    denom = float(np.linalg.norm(b))
+    return float(np.linalg.norm(a - b) / denom) if denom > 0 else float(np.linalg.norm(a - b))
+
+
+def compare_outputs(fixed: list[AppOutput], floating: list[AppOutput]) -> dict[str, float]:
+    """Decision agreement and mean relative L2 error of each intermediate (fixed vs float)."""
+    out = {"decision_agreement": float(np.mean([f.decision == g.decision for f, g in zip(fixed, floating)]))}
+    for key in floating[0].intermediates:
+        errs = [_rel_error(f.intermediates[key], g.intermediates[key]) for f, g in zip(fixed, floating)]
+        finite = [e for e in errs if np.isfinite(e)]
+        out[f"rel_error.{key}"] = float(np.mean(finite)) if finite else float("nan")
+        if len(finite) < len(errs):
+            out[f"shape_mismatch.{key}"] = float(len(errs) - len(finite))
+    return out
+
+
+def run_app(app: App, fixed: bool = False, platforms: tuple[str, ...] = (), repeats: int = 1) -> BenchResult:
+    """Profile one prepared application on its first test window and evaluate all its test windows.
+
+    Args:
+        app: a prepared application (``app.prepare(...)`` done).
+        fixed: run the fixed-point mode (apps without one raise ConfigError).
+        platforms: platform names to estimate time and energy for.
+        repeats: profiled runs (the reported wall times are their minimum per kernel).
+    """
+    if fixed and not app.supports_fixed:
+        raise ConfigError(f"{app.info.name} has no fixed-point mode (it is {app.info.arithmetic})")
+    if not app.test_windows:
+        raise ConfigError(f"{app.info.name} has no test windows; call prepare() first")
+    window = app.test_windows[0]
+    app.run(window, fixed)  # warm-up: imports, caches
+    best: Profiler | None = None
+    best_wall = float("inf")
+    for _ in range(max(1, repeats)):
+        prof = Profiler()
+        start = time.perf_counter()
+        with prof.active():
+            app.run(window, fixed)
+        wall = time.perf_counter() - start
+        if wall < best_wall:
+            best, best_wall = prof, wall
+    assert best is not None
+    kernels = [KernelProfile(ph, name, s.calls, s.time_s, s.ops.as_dict()) for (ph, name), s in best.stats.items()]
+    phases = {}
+    for ph in (*PHASES, UNASSIGNED):
+        ks = [k for k in kernels if k.phase == ph]
+        if ks:
+            ops = sum((OpCounts(**k.ops) for k in ks), OpCounts())
+            phases[ph] = {"time_s": sum(k.time_s for k in ks), "ops": ops.as_dict()}
+    dominant = max(kernels, key=lambda k: k.time_s).kernel if kernels else "-"
+    dom_phase = max(phases, key=lambda p: phases[p]["time_s"]) if phases else "-"
+    outputs = [app.run(w, fixed) for w in app.test_windows]
+    labels = [w.label for w in app.test_windows]
+    acc = None
+    if all(lab is not None for lab in labels):
+        acc = float(np.mean([o.decision == lab for o, lab in zip(outputs, labels)]))
+    scores = app.scores(outputs)
+    comparison = compare_outputs(outputs, [app.run(w, False) for w in app.test_windows]) if fixed else {}
+    input_bytes = sum(s.channels * s.samples * s.sample_bits // 8 for s in app.info.signals)
+    largest = max((int(np.asarray(v).size) for o in outputs[:1] for v in o.intermediates.values()), default=0)
+    dynamic = input_bytes + 2 * largest * app.word_bytes
+    floating = app.info.arithmetic == "fp32" or not fixed
+    period = app.info.period_s
+    estimates = [estimate(kernels, PLATFORMS.get(p), floating, period) for p in platforms]
+    window_s = max(s.duration_s for s in app.info.signals)
+    return BenchResult(
+        app=app.info.name,
+        fixed_point=fixed,
+        arithmetic=app.info.arithmetic if fixed else "fp64 (reference)" if app.info.arithmetic != "fp32" else "fp32",
+        synthetic=app.synthetic,
+        data_source=app.data_source,
+        window_s=window_s,
+        wall_s=best_wall,
+        realtime_factor=window_s / best_wall if best_wall > 0 else float("inf"),
+        phases=phases,
+        kernels=kernels,
+        dominant_kernel=dominant,
+        dominant_phase=dom_phase,
+        static_bytes=int(app.static_bytes()),
+        dynamic_bytes=int(dynamic),
+        input_bytes_per_s=float(sum(s.bytes_per_s for s in app.info.signals)),
+        test_windows=len(outputs),
+        accuracy=acc,
+        scores=scores,
+        fixed_vs_float=comparison,
+        platforms=estimates,
+    )
+
+
+def run_suite(
+    names: list[str] | None = None,
+    fixed: bool = False,
+    platforms: tuple[str, ...] = ("apollo3",),
+    seed: int = 0,
+    data_root: Path | None = None,
+    quick: bool = False,
+    on_progress: Callable[[str, str], None] | None = None,
+) -> list[BenchResult]:
+    """Prepare and run applications (all eight by default); ``fixed`` adds fixed-point runs for the apps
+    that have one. ``on_progress(app, stage)`` is called as each app is prepared and run."""
+    names = names or APPS.names()
+    for p in platforms:
+        PLATFORMS.get(p)
+    results = []
+    for name in names:
+        cls = APPS.get(name)
+        if on_progress:
+            on_progress(name, "training")
+        app = cls().prepare(seed=seed, data_root=data_root, quick=quick)
+        if on_progress:
+            on_progress(name, "profiling")
+        results.append(run_app(app, False, platforms))
+        if fixed and app.supports_fixed:
+            results.append(run_app(app, True, platforms))
+        if on_progress:
+            on_progress(name, "done")
+    return results

@@ -1,0 +1,182 @@
+"""``biowear bench``: run the BiomedBench applications and print their profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from biowear.bench.apps import APPS
+from biowear.bench.platforms import PLATFORMS
+from biowear.bench.profiler import OpCounts
+from biowear.bench.runner import BenchResult, run_suite
+from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import progress as _progress
+
+
+def _si(x: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.2f}{unit}"
+    return f"{x:.0f}"
+
+
+def profile_table(results: list[BenchResult]) -> Table:
+    table = Table(title="BiomedBench profile (one window per app; wall time of this Python run)")
+    for col in (
+        "app",
+        "data",
+        "arith",
+        "window s",
+        "wall ms",
+        "RT factor",
+        "dominant phase",
+        "dominant kernel",
+        "MACs",
+        "ops",
+        "static B",
+        "dynamic B",
+        "input B/s",
+        "test acc",
+    ):
+        table.add_column(col, justify="right" if col not in ("app", "data", "arith") else "left")
+    for r in results:
+        ops = r.total_ops
+        acc = "-" if r.accuracy is None else f"{r.accuracy:.3f}"
+        table.add_row(
+            r.app,
+            "SYN" if r.synthetic else "real",
+            r.arithmetic if r.fixed_point else "float",
+            f"{r.window_s:g}",
+            f"{r.wall_s * 1e3:.1f}",
+            f"{r.realtime_factor:.0f}",
+            r.dominant_phase,
+            r.dominant_kernel,
+            _si(ops.macs),
+            _si(ops.total),
+            str(r.static_bytes),
+            str(r.dynamic_bytes),
+            f"{r.input_bytes_per_s:.0f}",
+            acc,
+        )
+    return table
+
+
+def platform_table(results: list[BenchResult]) -> Table:
+    table = Table(title="MCU estimates per window (first-order model; datasheet sources in biowear.bench.platforms)")
+    for col in (
+        "app",
+        "arith",
+        "platform",
+        "cycles",
+        "proc ms",
+        "proc uJ",
+        "duty %",
+        "acq+idle uJ",
+        "total uJ",
+        "dominant kernel",
+    ):
+        table.add_column(col, justify="left" if col in ("app", "arith", "platform", "dominant kernel") else "right")
+    for r in results:
+        for p in r.platforms:
+            table.add_row(
+                r.app,
+                r.arithmetic if r.fixed_point else "float",
+                p.platform,
+                _si(p.cycles),
+                f"{p.processing_s * 1e3:.2f}",
+                f"{p.processing_energy_j * 1e6:.1f}",
+                _duty(p.duty_cycle),
+                f"{p.acquisition_idle_energy_j * 1e6:.1f}",
+                f"{p.total_energy_j * 1e6:.1f}",
+                p.dominant_kernel,
+            )
+    return table
+
+
+def _duty(d: float) -> str:
+    if d != d:  # NaN: no acquisition phase
+        return "-"
+    return f"{d * 100:.3f}" + (" (not real time)" if d > 1 else "")
+
+
+def fixed_table(results: list[BenchResult]) -> Table:
+    table = Table(title="fixed point vs floating point (test windows)")
+    for col in ("app", "arith", "decision agreement", "intermediate relative L2 errors"):
+        table.add_column(col)
+    for r in results:
+        if r.fixed_point:
+            errs = ", ".join(
+                f"{k.split('.', 1)[1]} {v:.2e}" for k, v in r.fixed_vs_float.items() if k.startswith("rel_error.")
+            )
+            mism = [k.split(".", 1)[1] for k in r.fixed_vs_float if k.startswith("shape_mismatch.")]
+            if mism:
+                errs += f" (count differs in some windows: {', '.join(mism)})"
+            table.add_row(r.app, r.arithmetic, f"{r.fixed_vs_float['decision_agreement']:.3f}", errs)
+    return table
+
+
+def kernel_table(r: BenchResult) -> Table:
+    table = Table(title=f"{r.app} kernels ({'fixed' if r.fixed_point else 'float'})")
+    for col in ("phase", "kernel", "calls", "wall ms", *OpCounts().as_dict()):
+        table.add_column(col, justify="left" if col in ("phase", "kernel") else "right")
+    for k in sorted(r.kernels, key=lambda k: -k.time_s):
+        table.add_row(k.phase, k.kernel, str(k.calls), f"{k.time_s * 1e3:.2f}", *(_si(v) for v in k.ops.values()))
+    return table
+
+
+@app.command()
+def bench(
+    apps: Annotated[
+        list[str] | None, typer.Argument(help=f"applications (default all): {', '.join(APPS.names())}")
+    ] = None,
+    fixed_point: Annotated[bool, typer.Option("--fixed-point", help="also run the fixed-point mode")] = False,
+    platform: Annotated[list[str] | None, typer.Option(help=f"platform(s): {', '.join(PLATFORMS.names())}")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write all results as JSON")] = None,
+    kernels: Annotated[bool, typer.Option(help="print the per-kernel table of every run")] = False,
+    quick: Annotated[bool, typer.Option(help="small training/test sets (for smoke runs)")] = False,
+    seed: Annotated[int, typer.Option(help="seed of data generation and training")] = 0,
+) -> None:
+    """Run the BiomedBench applications: per-phase/per-kernel profiles, fixed point, MCU energy estimates."""
+    names = list(apps) if apps else APPS.names()
+    for n in names:
+        APPS.get(n)
+    platforms = tuple(platform) if platform else tuple(PLATFORMS.names())
+    for p in platforms:
+        PLATFORMS.get(p)
+    with _progress() as bar:
+        task = bar.add_task("bench", total=len(names))
+
+        def on_progress(name: str, stage: str) -> None:
+            if stage == "done":
+                bar.advance(task)
+                if not console.is_terminal:
+                    console.print(f"{name}: done")
+            else:
+                bar.update(task, description=f"{name}: {stage}")
+
+        results = run_suite(
+            names, fixed=fixed_point, platforms=platforms, seed=seed, quick=quick, on_progress=on_progress
+        )
+    if any(r.synthetic for r in results):
+        console.print(SYNTHETIC_BANNER + " Apps marked SYN ran on generated input.")
+    console.print(profile_table(results))
+    console.print(platform_table(results))
+    if fixed_point:
+        console.print(fixed_table(results))
+    for r in results:
+        if r.scores:
+            console.print(
+                f"{r.app} ({'fixed' if r.fixed_point else 'float'}): "
+                + ", ".join(f"{k} {v:.4g}" for k, v in r.scores.items())
+            )
+    if kernels:
+        for r in results:
+            console.print(kernel_table(r))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps([r.to_dict() for r in results], indent=2, default=float))
+        console.print(f"wrote {json_path}")
