@@ -86,7 +86,7 @@ class BioBPfree(App):
     def static_bytes(self) -> int:
         return 4 * (self.block_.n_params + 2 * FILTERS)
 
-    def prepare(self, seed: int = 0, data_root: Path | None = None, quick: bool = False, lr: float = 0.05):
+    def prepare(self, seed: int = 0, data_root: Path | None = None, quick: bool = False, lr: float = 0.5):
         self.data_source = "synthetic 32-channel EEG segments (biowear generator)"
         self.lr = lr
         block = ConvBlock.init(CHANNELS, FILTERS, 3, 2, seed=seed)
