@@ -49,19 +49,7 @@ def test_all_eight_registered():
         APPS.get("ECGClass")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "HeartBeatClass",
-        "SeizureDetSVM",
-        "SeizureDetCNN",
-        "CognWorkMon",
-        "GestureClass",
-        "CoughDet",
-        "EmotionClass",
-        "Bio-BPfree",
-    ],
-)
+@pytest.mark.parametrize("name", APPS.names())
 def test_app_end_to_end(prepared, name):
     app = prepared[name]
     assert app.synthetic and app.test_windows

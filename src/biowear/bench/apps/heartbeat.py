@@ -21,6 +21,7 @@ from biowear.bench.inputs import ecg_three_lead
 from biowear.bench.matching import match_events
 from biowear.bench.profiler import phase
 from biowear.data.datasets import get_dataset
+from biowear.data.splits import DS1, DS2
 from biowear.models.nfc import NeuroFuzzyClassifier
 from biowear.models.shallow import Standardizer, project, sparse_random_projection
 from biowear.signal.combine import relative_energy, rms_combine
@@ -33,54 +34,7 @@ FS_HZ = 256.0
 WINDOW_S = 15.0
 NORMAL = frozenset("NLRej")
 ABNORMAL = frozenset("AaJSVEF/fQ")
-TRAIN_RECORDS = (
-    "101",
-    "106",
-    "108",
-    "109",
-    "112",
-    "114",
-    "115",
-    "116",
-    "118",
-    "119",
-    "122",
-    "124",
-    "201",
-    "203",
-    "205",
-    "207",
-    "208",
-    "209",
-    "215",
-    "220",
-    "223",
-    "230",
-)
-TEST_RECORDS = (
-    "100",
-    "103",
-    "105",
-    "111",
-    "113",
-    "117",
-    "121",
-    "123",
-    "200",
-    "202",
-    "210",
-    "212",
-    "213",
-    "214",
-    "219",
-    "221",
-    "222",
-    "228",
-    "231",
-    "232",
-    "233",
-    "234",
-)
+TRAIN_RECORDS, TEST_RECORDS = DS1, DS2  # de Chazal et al. (2004) inter-patient division, paced excluded
 QUICK_TRAIN, QUICK_TEST = ("106", "109", "118", "119", "124", "208"), ("200", "213", "233")
 
 _Q_ECG = QFormat(16, 11)  # +-16 mV, 0.5 uV resolution
