@@ -98,3 +98,44 @@ def test_compress_bad_input(trained_run, tmp_path):
     not_a_model.write_bytes(b"junk")
     res = runner.invoke(app, ["compress", str(not_a_model), "--config", str(trained_run / "config.json")])
     assert res.exit_code != 0 and "is not a biowear model file" in str(res.exception)
+
+
+def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
+    res = runner.invoke(
+        app,
+        [
+            "compress",
+            str(trained_run / "model.pt"),
+            "--config",
+            str(trained_run / "config.json"),
+            "--methods",
+            "layer",
+            "--sparsity",
+            "0.5",
+            "--bits",
+            "4",
+            "--finetune-epochs",
+            "2",
+            "--schedule",
+            "iterative,multistage",
+            "--steps",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    labels = [p["variant"] for p in json.loads((tmp_path / "compression.json").read_text())["points"]]
+    assert "prune-layer-iterative s=0.5" in labels and "prune-layer-multistage+kmeans s=0.5 q=4" in labels
+    bad = runner.invoke(
+        app,
+        [
+            "compress",
+            str(trained_run / "model.pt"),
+            "--config",
+            str(trained_run / "config.json"),
+            "--schedule",
+            "lottery",
+        ],
+    )
+    assert bad.exit_code != 0

@@ -44,12 +44,15 @@ def compress(
     methods: Annotated[str, typer.Option(help="pruning methods: layer,global")] = "layer,global",
     sparsity: Annotated[str, typer.Option(help="comma-separated sparsities in (0, 1)")] = "0.5,0.7,0.9",
     bits: Annotated[str, typer.Option(help="comma-separated k-means bits in 1..8")] = "2,4,6,8",
-    finetune_epochs: int = 2,
+    finetune_epochs: Annotated[int, typer.Option(help="total fine-tuning epochs of every pruning schedule")] = 2,
+    schedule: Annotated[str, typer.Option(help="pruning schedules: one-shot,iterative,multistage")] = "one-shot",
+    steps: Annotated[int, typer.Option(help="stages of the iterative/multistage schedules")] = 3,
     metric: Annotated[str, typer.Option(help="accuracy | macro_f1 | f1:<class> | recall:<class> ...")] = "accuracy",
     max_loss_pp: Annotated[float, typer.Option(help="quality-loss budget for the chosen variant")] = 0.2,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
 ) -> None:
-    """Prune (layer-wise, class-blind global), k-means quantise and both; measure each; report the front."""
+    """Prune (layer-wise, class-blind global; one-shot, iterative or multistage), k-means quantise and both;
+    measure each; report the front."""
     from biowear.compress.sweep import best_within_loss, sweep
     from biowear.data import make_split, prepare
     from biowear.report.compress import render_compression_report
@@ -76,6 +79,8 @@ def compress(
         finetune_epochs,
         metric,
         progress=lambda label: console.print(f"  measured {label}"),
+        schedules=[v.strip() for v in schedule.split(",") if v.strip()],
+        steps=steps,
     )
     chosen = best_within_loss(points, max_loss_pp)
     table = Table(title=f"compression of {genes.label()}" + (" — SYNTHETIC" if synthetic else ""))

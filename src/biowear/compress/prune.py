@@ -147,12 +147,50 @@ def iterative(sparsity: float, steps: int, scope: str = "layer", epochs_per_step
     return [Stage(sparsity * (i + 1) / steps, scope=scope, epochs=epochs_per_step) for i in range(steps)]
 
 
-def multistage(sparsity: float, groups: Sequence[Sequence[str]], epochs_per_stage: int = 2) -> list[Stage]:
+def multistage(
+    sparsity: float, groups: Sequence[Sequence[str]], epochs_per_stage: int = 2, scope: str = "layer"
+) -> list[Stage]:
     """Multistage pruning: each stage prunes one more group of layers to ``sparsity`` and fine-tunes, so the
     network adapts to each group's loss before the next is pruned (later stages keep earlier groups' masks)."""
     if not groups:
         raise ConfigError("multistage pruning needs at least one layer group")
-    return [Stage(sparsity, layers=tuple(g), epochs=epochs_per_stage) for g in groups]
+    return [Stage(sparsity, layers=tuple(g), scope=scope, epochs=epochs_per_stage) for g in groups]
+
+
+#: Pruning schedules by name (``biowear compress --schedule``).
+SCHEDULES: tuple[str, ...] = ("one-shot", "iterative", "multistage")
+
+
+def depth_groups(model: nn.Module, n_groups: int) -> list[tuple[str, ...]]:
+    """Prunable weights split into ``n_groups`` contiguous groups in reverse definition order (deepest first),
+    the default layer groups of a multistage schedule."""
+    names = list(prunable_parameters(model))[::-1]
+    n_groups = max(1, min(n_groups, len(names)))
+    return [tuple(chunk.tolist()) for chunk in np.array_split(np.array(names, dtype=object), n_groups)]
+
+
+def schedule(
+    name: str, sparsity: float, scope: str, epochs: int, steps: int, model: nn.Module | None = None
+) -> list[Stage]:
+    """A named schedule reaching ``sparsity`` with ``epochs`` fine-tuning epochs in total (split evenly over
+    the stages, at least one each) so schedules compare at an equal fine-tuning budget.
+
+    Args:
+        name: ``one-shot``, ``iterative`` (``steps`` equal sparsity increments) or ``multistage`` (``steps``
+            depth groups of ``model``, deepest first).
+    """
+    if name not in SCHEDULES:
+        raise ConfigError(f"unknown pruning schedule {name!r}; valid options are: {', '.join(SCHEDULES)}")
+    if steps < 1:
+        raise ConfigError(f"schedule steps must be >= 1, got {steps}")
+    per_stage = max(1, epochs // steps) if epochs else 0
+    if name == "one-shot":
+        return one_shot(sparsity, scope=scope, epochs=epochs)
+    if name == "iterative":
+        return iterative(sparsity, steps, scope=scope, epochs_per_step=per_stage)
+    if model is None:
+        raise ConfigError("a multistage schedule needs the model to form its layer groups")
+    return multistage(sparsity, depth_groups(model, steps), epochs_per_stage=per_stage, scope=scope)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from biowear.compress.prune import one_shot, prune
+from biowear.compress.prune import SCHEDULES, prune, schedule
 from biowear.compress.quantize import kmeans_quantize, quantized_storage_bytes
 from biowear.cost import profile
 from biowear.data import PreparedDataset, Split
@@ -90,8 +90,13 @@ def sweep(
     finetune_epochs: int = 2,
     metric: str = "accuracy",
     progress: Callable[[str], None] | None = None,
+    schedules: Sequence[str] = ("one-shot",),
+    steps: int = 3,
 ) -> list[CompressionPoint]:
     """Evaluate the original, quantisation alone, each pruning (with fine-tuning) and each prune+quantise.
+
+    Every pruning method runs under each of ``schedules`` (``one-shot``, ``iterative``, ``multistage`` with
+    ``steps`` stages) with the same total fine-tuning budget ``finetune_epochs``.
 
     Raises:
         ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
@@ -99,6 +104,11 @@ def sweep(
     for m in methods:
         if m not in PRUNE_METHODS:
             raise ConfigError(f"unknown pruning method {m!r}; valid options are: {', '.join(PRUNE_METHODS)}")
+    for sched in schedules:
+        if sched not in SCHEDULES:
+            raise ConfigError(f"unknown pruning schedule {sched!r}; valid options are: {', '.join(SCHEDULES)}")
+    if steps < 1:
+        raise ConfigError(f"schedule steps must be >= 1, got {steps}")
     for s in sparsities:
         if not 0 < s < 1:
             raise ConfigError(f"sparsity must be within (0, 1), got {s}")
@@ -153,14 +163,17 @@ def sweep(
     points = [measure(base, "original", 0.0, None)]
     points += quantised(base, "original", 0.0)
     tune = replace(train, patience=0)
-    for method in methods:
-        for s in sparsities:
-            net = copy.deepcopy(base)
-            prune(net, one_shot(s, scope=method, epochs=finetune_epochs), tune, arrays if finetune_epochs else None)
-            points.append(measure(net, f"prune-{method}", s, None))
-            if progress:
-                progress(points[-1].label())
-            points += quantised(net, f"prune-{method}", s)
+    for sched in schedules:
+        for method in methods:
+            for s in sparsities:
+                net = copy.deepcopy(base)
+                stages = schedule(sched, s, method, finetune_epochs, steps, net)
+                prune(net, stages, tune, arrays if finetune_epochs else None)
+                name = f"prune-{method}" + ("" if sched == "one-shot" else f"-{sched}")
+                points.append(measure(net, name, s, None))
+                if progress:
+                    progress(points[-1].label())
+                points += quantised(net, name, s)
     return points
 
 
