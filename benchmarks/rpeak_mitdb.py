@@ -8,25 +8,16 @@ with wfdb's XQRS detector as the peer baseline for speed and accuracy on the sam
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from wfdb import processing
 
-from biowear.bench.matching import match_events
-from biowear.bench.rpeak_eval import BEAT_CODES, DetectionScore, evaluate_record, totals
-from biowear.data.datasets import MITDB_RECORDS, get_dataset
+from biowear.bench.rpeak_eval import DETECTORS, DetectionScore, evaluate_record, totals
+from biowear.data.datasets import MITDB_RECORDS
 
 
-def _xqrs(record_id: str) -> DetectionScore:
-    rec = get_dataset("mitdb").load(record_id)
-    x = rec.signal[:, 0].astype(np.float64)
-    ref = rec.annotations.sample[np.array([s in BEAT_CODES for s in rec.annotations.symbol], dtype=bool)]
-    start = time.perf_counter()
-    det = processing.xqrs_detect(x, fs=rec.fs_hz, verbose=False)
-    elapsed = time.perf_counter() - start
-    m = match_events(ref, det, int(round(0.15 * rec.fs_hz)))
-    return DetectionScore(record_id, "wfdb_xqrs", m.tp, m.fn, m.fp, elapsed, x.size / rec.fs_hz)
+def _xqrs(x: np.ndarray, fs_hz: float) -> np.ndarray:
+    return processing.xqrs_detect(x, fs=fs_hz, verbose=False)
 
 
 def main() -> None:
@@ -35,12 +26,13 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip wfdb's XQRS baseline")
     args = parser.parse_args()
     records = [r.strip() for r in args.records.split(",") if r.strip()]
+    detectors = ("pan_tompkins", "reward") if args.no_peer else ("pan_tompkins", "reward", "wfdb_xqrs")
+    if not args.no_peer:
+        DETECTORS.register("wfdb_xqrs", _xqrs)
     scores: list[DetectionScore] = []
     print(f"{'record':>6} {'detector':>13} {'Se':>7} {'+P':>7} {'FN':>5} {'FP':>5}")
     for rid in records:
-        row = evaluate_record(rid)
-        if not args.no_peer:
-            row.append(_xqrs(rid))
+        row = evaluate_record(rid, detectors)
         for s in row:
             print(
                 f"{rid:>6} {s.detector:>13} {s.sensitivity:7.4f} {s.positive_predictivity:7.4f} {s.fn:5d} {s.fp:5d}",

@@ -32,3 +32,20 @@ def require_dataset(name: str) -> Path:
             pytest.fail(msg + " but BIOWEAR_REQUIRE_REAL_DATA=1")
         pytest.skip(msg)
     return ds.directory()  # type: ignore[attr-defined]
+
+
+def cli_exit_code(args: list[str]) -> int:
+    """Run the console entry point (``biowear.cli.main``) with ``args``; its exit status (0 when it returns)."""
+    import sys
+
+    from biowear.cli import main
+
+    old = sys.argv
+    sys.argv = ["biowear", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = old
+    return 0

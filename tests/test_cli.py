@@ -5,6 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from biowear.cli import app
+from tests.conftest import cli_exit_code as _error
 
 runner = CliRunner()
 
@@ -60,22 +61,6 @@ def test_custom_class_map_from_toml(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "ventricular" in res.output
-
-
-def _error(args):
-    import sys
-
-    from biowear.cli import main
-
-    old = sys.argv
-    sys.argv = ["biowear", *args]
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code
-    finally:
-        sys.argv = old
-    return 0
 
 
 def test_bad_values_give_one_line_errors(capsys):

@@ -4,7 +4,8 @@ import json
 
 from typer.testing import CliRunner
 
-from biowear.cli import app, main
+from biowear.cli import app
+from tests.conftest import cli_exit_code
 
 runner = CliRunner()
 
@@ -42,14 +43,10 @@ def test_bench_prints_tables_and_json(tmp_path):
     assert doc[2]["fixed_vs_float"]["decision_agreement"] >= 0.75
 
 
-def test_bench_unknown_names_are_one_line_errors(monkeypatch, capsys):
+def test_bench_unknown_names_are_one_line_errors(capsys):
     for argv, expected in (
         (["bench", "FooApp"], "valid options are: HeartBeatClass"),
         (["bench", "--platform", "esp32"], "valid options are: apollo3"),
     ):
-        monkeypatch.setattr("sys.argv", ["biowear", *argv])
-        try:
-            main()
-        except SystemExit as exc:
-            assert exc.code == 2
+        assert cli_exit_code(argv) == 2
         assert expected in capsys.readouterr().out

@@ -37,14 +37,16 @@ def trained_run(tmp_path_factory):
     return out
 
 
+def _compress(run, *extra: str) -> list[str]:
+    """``biowear compress`` arguments for the trained run's model and config, then ``extra``."""
+    return ["compress", str(run / "model.pt"), "--config", str(run / "config.json"), *extra]
+
+
 def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     res = runner.invoke(
         app,
-        [
-            "compress",
-            str(trained_run / "model.pt"),
-            "--config",
-            str(trained_run / "config.json"),
+        _compress(
+            trained_run,
             "--sparsity",
             "0.6",
             "--bits",
@@ -55,7 +57,7 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
             "5",
             "--out",
             str(tmp_path),
-        ],
+        ),
     )
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "compression.json").read_text())
@@ -78,19 +80,13 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
 
 
 def test_compress_bad_input(trained_run, tmp_path):
-    base = [
-        "compress",
-        str(trained_run / "model.pt"),
-        "--config",
-        str(trained_run / "config.json"),
-        "--out",
-        str(tmp_path),
-    ]
+    base = _compress(trained_run, "--out", str(tmp_path))
     for extra, message in (
         (["--sparsity", "1.2"], "sparsity must be within (0, 1)"),
         (["--bits", "9"], "bits must be integers within 1..8"),
         (["--methods", "random"], "valid options are: layer, global"),
         (["--metric", "auc"], "valid options are: accuracy, macro_f1"),
+        (["--schedule", "lottery"], "valid options are: one-shot, iterative, multistage"),
     ):
         res = runner.invoke(app, base + extra)
         assert res.exit_code != 0 and message in str(res.exception), (extra, res.exception)
@@ -103,11 +99,8 @@ def test_compress_bad_input(trained_run, tmp_path):
 def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
     res = runner.invoke(
         app,
-        [
-            "compress",
-            str(trained_run / "model.pt"),
-            "--config",
-            str(trained_run / "config.json"),
+        _compress(
+            trained_run,
             "--methods",
             "layer",
             "--sparsity",
@@ -122,20 +115,8 @@ def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
             "2",
             "--out",
             str(tmp_path),
-        ],
+        ),
     )
     assert res.exit_code == 0, res.output
     labels = [p["variant"] for p in json.loads((tmp_path / "compression.json").read_text())["points"]]
     assert "prune-layer-iterative s=0.5" in labels and "prune-layer-multistage+kmeans s=0.5 q=4" in labels
-    bad = runner.invoke(
-        app,
-        [
-            "compress",
-            str(trained_run / "model.pt"),
-            "--config",
-            str(trained_run / "config.json"),
-            "--schedule",
-            "lottery",
-        ],
-    )
-    assert bad.exit_code != 0

@@ -11,9 +11,6 @@ import numpy as np
 from biowear.bench.fixed import QFormat
 from biowear.errors import ConfigError, DataError
 
-#: Arithmetic of each application as seed 001 lists it.
-ARITHMETIC: tuple[str, ...] = ("fx16", "fx32", "fp32")
-
 
 @dataclass(frozen=True)
 class SignalSpec:

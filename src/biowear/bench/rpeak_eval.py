@@ -11,12 +11,13 @@ import numpy as np
 
 from biowear.bench.matching import match_events
 from biowear.data.datasets import get_dataset
+from biowear.data.labels import BEAT_SYMBOLS
 from biowear.registry import Registry
 from biowear.signal.morphology import morphological_filter
 from biowear.signal.rpeaks import pan_tompkins, reward
 
 #: MIT-BIH annotation codes that mark a beat (the reference for detection).
-BEAT_CODES = frozenset("NLRBAaJSVrFejnE/fQ?")
+BEAT_CODES = frozenset(BEAT_SYMBOLS)
 
 DETECTORS: Registry[Callable[[np.ndarray, float], np.ndarray]] = Registry("R-peak detector")
 DETECTORS.register("pan_tompkins", pan_tompkins)

@@ -157,16 +157,18 @@ def run_app(app: App, fixed: bool = False, platforms: tuple[str, ...] = (), repe
     scores = app.scores(outputs)
     comparison = compare_outputs(outputs, [app.run(w, False) for w in app.test_windows]) if fixed else {}
     input_bytes = sum(s.channels * s.samples * s.sample_bits // 8 for s in app.info.signals)
-    largest = max((int(np.asarray(v).size) for o in outputs[:1] for v in o.intermediates.values()), default=0)
+    largest = max((int(np.asarray(v).size) for v in outputs[0].intermediates.values()), default=0)
     dynamic = input_bytes + 2 * largest * app.word_bytes
     floating = app.info.arithmetic == "fp32" or not fixed
     period = app.info.period_s
     estimates = [estimate(kernels, PLATFORMS.get(p), floating, period) for p in platforms]
     window_s = max(s.duration_s for s in app.info.signals)
+    # a float run of a fixed-point app is NumPy's float64: the reference the fixed-point run is compared with
+    arithmetic = app.info.arithmetic if fixed or app.info.arithmetic == "fp32" else "fp64 (reference)"
     return BenchResult(
         app=app.info.name,
         fixed_point=fixed,
-        arithmetic=app.info.arithmetic if fixed else "fp64 (reference)" if app.info.arithmetic != "fp32" else "fp32",
+        arithmetic=arithmetic,
         synthetic=app.synthetic,
         data_source=app.data_source,
         window_s=window_s,
@@ -199,11 +201,11 @@ def run_suite(
     """Prepare and run applications (all eight by default); ``fixed`` adds fixed-point runs for the apps
     that have one. ``on_progress(app, stage)`` is called as each app is prepared and run."""
     names = names or APPS.names()
+    classes = [APPS.get(name) for name in names]  # unknown names fail before any app is trained
     for p in platforms:
         PLATFORMS.get(p)
     results = []
-    for name in names:
-        cls = APPS.get(name)
+    for name, cls in zip(names, classes):
         if on_progress:
             on_progress(name, "training")
         app = cls().prepare(seed=seed, data_root=data_root, quick=quick)

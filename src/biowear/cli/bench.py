@@ -24,32 +24,45 @@ def _si(x: float) -> str:
     return f"{x:.0f}"
 
 
+def _table(title: str, columns: tuple[str, ...], left: tuple[str, ...]) -> Table:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, justify="left" if col in left else "right")
+    return table
+
+
+def _mode(r: BenchResult) -> str:
+    return r.arithmetic if r.fixed_point else "float"
+
+
 def profile_table(results: list[BenchResult]) -> Table:
-    table = Table(title="BiomedBench profile (one window per app; wall time of this Python run)")
-    for col in (
-        "app",
-        "data",
-        "arith",
-        "window s",
-        "wall ms",
-        "RT factor",
-        "dominant phase",
-        "dominant kernel",
-        "MACs",
-        "ops",
-        "static B",
-        "dynamic B",
-        "input B/s",
-        "test acc",
-    ):
-        table.add_column(col, justify="right" if col not in ("app", "data", "arith") else "left")
+    table = _table(
+        "BiomedBench profile (one window per app; wall time of this Python run)",
+        (
+            "app",
+            "data",
+            "arith",
+            "window s",
+            "wall ms",
+            "RT factor",
+            "dominant phase",
+            "dominant kernel",
+            "MACs",
+            "ops",
+            "static B",
+            "dynamic B",
+            "input B/s",
+            "test acc",
+        ),
+        left=("app", "data", "arith"),
+    )
     for r in results:
         ops = r.total_ops
         acc = "-" if r.accuracy is None else f"{r.accuracy:.3f}"
         table.add_row(
             r.app,
             "SYN" if r.synthetic else "real",
-            r.arithmetic if r.fixed_point else "float",
+            _mode(r),
             f"{r.window_s:g}",
             f"{r.wall_s * 1e3:.1f}",
             f"{r.realtime_factor:.0f}",
@@ -66,25 +79,27 @@ def profile_table(results: list[BenchResult]) -> Table:
 
 
 def platform_table(results: list[BenchResult]) -> Table:
-    table = Table(title="MCU estimates per window (first-order model; datasheet sources in biowear.bench.platforms)")
-    for col in (
-        "app",
-        "arith",
-        "platform",
-        "cycles",
-        "proc ms",
-        "proc uJ",
-        "duty %",
-        "acq+idle uJ",
-        "total uJ",
-        "dominant kernel",
-    ):
-        table.add_column(col, justify="left" if col in ("app", "arith", "platform", "dominant kernel") else "right")
+    table = _table(
+        "MCU estimates per window (first-order model; datasheet sources in biowear.bench.platforms)",
+        (
+            "app",
+            "arith",
+            "platform",
+            "cycles",
+            "proc ms",
+            "proc uJ",
+            "duty %",
+            "acq+idle uJ",
+            "total uJ",
+            "dominant kernel",
+        ),
+        left=("app", "arith", "platform", "dominant kernel"),
+    )
     for r in results:
         for p in r.platforms:
             table.add_row(
                 r.app,
-                r.arithmetic if r.fixed_point else "float",
+                _mode(r),
                 p.platform,
                 _si(p.cycles),
                 f"{p.processing_s * 1e3:.2f}",
@@ -104,9 +119,8 @@ def _duty(d: float) -> str:
 
 
 def fixed_table(results: list[BenchResult]) -> Table:
-    table = Table(title="fixed point vs floating point (test windows)")
-    for col in ("app", "arith", "decision agreement", "intermediate relative L2 errors"):
-        table.add_column(col)
+    columns = ("app", "arith", "decision agreement", "intermediate relative L2 errors")
+    table = _table("fixed point vs floating point (test windows)", columns, left=columns)
     for r in results:
         if r.fixed_point:
             errs = ", ".join(
@@ -120,9 +134,11 @@ def fixed_table(results: list[BenchResult]) -> Table:
 
 
 def kernel_table(r: BenchResult) -> Table:
-    table = Table(title=f"{r.app} kernels ({'fixed' if r.fixed_point else 'float'})")
-    for col in ("phase", "kernel", "calls", "wall ms", *OpCounts().as_dict()):
-        table.add_column(col, justify="left" if col in ("phase", "kernel") else "right")
+    table = _table(
+        f"{r.app} kernels ({'fixed' if r.fixed_point else 'float'})",
+        ("phase", "kernel", "calls", "wall ms", *OpCounts().as_dict()),
+        left=("phase", "kernel"),
+    )
     for k in sorted(r.kernels, key=lambda k: -k.time_s):
         table.add_row(k.phase, k.kernel, str(k.calls), f"{k.time_s * 1e3:.2f}", *(_si(v) for v in k.ops.values()))
     return table
@@ -142,11 +158,7 @@ def bench(
 ) -> None:
     """Run the BiomedBench applications: per-phase/per-kernel profiles, fixed point, MCU energy estimates."""
     names = list(apps) if apps else APPS.names()
-    for n in names:
-        APPS.get(n)
     platforms = tuple(platform) if platform else tuple(PLATFORMS.names())
-    for p in platforms:
-        PLATFORMS.get(p)
     with _progress() as bar:
         task = bar.add_task("bench", total=len(names))
 

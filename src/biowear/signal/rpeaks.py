@@ -153,7 +153,19 @@ def pan_tompkins(x: np.ndarray, fs_hz: float, q: QFormat | None = None) -> np.nd
     return np.clip(located - delay, 0, x.size - 1)
 
 
-def reward(x: np.ndarray, fs_hz: float, q: QFormat | None = None, rel: np.ndarray | None = None) -> np.ndarray:
+def slope_energy(x: np.ndarray, fs_hz: float, q: QFormat | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """REWARD's enhancement: the first difference of ``x`` and its relative energy (in format ``q`` when
+    given, the slope then staying in the codes of ``x``)."""
+    slope = first_difference(x)
+    return slope, relative_energy(slope, fs_hz, q=q)
+
+
+def reward(
+    x: np.ndarray,
+    fs_hz: float,
+    q: QFormat | None = None,
+    enhanced: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """REWARD-style detection: peaks of the relative energy of the signal's slope (short 0.1 s over long
     2 s window energy of the first difference, so that slow T waves weigh little) classified by the
     adaptive threshold with T-wave slope rejection, then located at the largest deflection within +-60 ms.
@@ -161,16 +173,14 @@ def reward(x: np.ndarray, fs_hz: float, q: QFormat | None = None, rel: np.ndarra
     Args:
         x: one ECG lead, baseline removed (float values, or codes when ``q`` is given).
         fs_hz: sampling rate (40-2000 Hz).
-        q: fixed-point format of ``x`` (the relative energy is then computed in fixed point).
-        rel: a relative-energy signal already computed for ``x`` (skips recomputation).
+        q: fixed-point format of the relative energy (computed in fixed point on the codes in ``x``).
+        enhanced: ``slope_energy(x, fs_hz, q)`` already computed (skips recomputation).
     """
     x = _check(x, fs_hz)
-    slope = first_difference(x)
-    if rel is None:
-        rel = relative_energy(slope, fs_hz, q=q)
+    slope, rel = slope_energy(x, fs_hz, q=q) if enhanced is None else enhanced
     feature = q.to_float(rel) if q is not None else np.asarray(rel, dtype=np.float64)
-    slope_mag = np.abs(q.to_float(slope) if q is not None else slope)
-    beats = adaptive_threshold_peaks(feature, fs_hz, slope=slope_mag)
+    # the T-wave test compares slopes with each other, so their scale (codes or values) does not matter
+    beats = adaptive_threshold_peaks(feature, fs_hz, slope=np.abs(np.asarray(slope, dtype=np.float64)))
     w = int(round(0.06 * fs_hz))
     return refine_peaks(beats, x - np.median(x), before=w, after=w)
 

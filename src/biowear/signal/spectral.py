@@ -25,7 +25,7 @@ def _ps_ops(y: np.ndarray, x: np.ndarray, *args: object, **kwargs: object) -> Op
     x = np.asarray(x)
     n = x.shape[-1]
     transforms = int(x.size // n)
-    return _fft_counts(n, transforms) + OpCounts(macs=2 * int(y.size) * 1)
+    return _fft_counts(n, transforms) + OpCounts(macs=2 * int(y.size))
 
 
 @kernel("fft_power", _ps_ops)

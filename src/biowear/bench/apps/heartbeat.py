@@ -21,14 +21,15 @@ from biowear.bench.inputs import ecg_three_lead
 from biowear.bench.matching import match_events
 from biowear.bench.profiler import phase
 from biowear.data.datasets import get_dataset
+from biowear.data.labels import BEAT_SYMBOLS
 from biowear.data.splits import DS1, DS2
 from biowear.models.nfc import NeuroFuzzyClassifier
 from biowear.models.shallow import Standardizer, project, sparse_random_projection
-from biowear.signal.combine import relative_energy, rms_combine
+from biowear.signal.combine import rms_combine
 from biowear.signal.delineation import delineate
 from biowear.signal.filters import resample
 from biowear.signal.morphology import morphological_filter
-from biowear.signal.rpeaks import first_difference, reward
+from biowear.signal.rpeaks import reward, slope_energy
 
 FS_HZ = 256.0
 WINDOW_S = 15.0
@@ -89,9 +90,9 @@ class HeartBeatClass(App):
         with phase("preprocessing"):
             filtered = morphological_filter(sig, FS_HZ)
             combined = rms_combine(filtered, q=q)
-            rel = relative_energy(first_difference(combined), FS_HZ, q=_Q_REL if fixed else None)
+            slope, rel = slope_energy(combined, FS_HZ, q=_Q_REL if fixed else None)
         with phase("feature_extraction"):
-            r = reward(combined, FS_HZ, q=_Q_REL if fixed else None, rel=rel)
+            r = reward(combined, FS_HZ, q=_Q_REL if fixed else None, enhanced=(slope, rel))
             comb_f = _Q_ECG.to_float(combined) if fixed else combined
             fid = delineate(comb_f, r, FS_HZ)
             morph, scalars, keep = _beat_features(comb_f, r, fid, FS_HZ)
@@ -143,7 +144,6 @@ class HeartBeatClass(App):
         n_morph = len(range(-int(_BEFORE_S * FS_HZ), int(_AFTER_S * FS_HZ), _DECIM))
         self.rp_ = sparse_random_projection(n_morph, self.rp_dims, seed)
         morphs, scalars, ys = [], [], []
-        self.scaler_ = Standardizer(np.zeros(self.rp_dims + 3), np.ones(self.rp_dims + 3))
         for w in train:
             _, _, r, morph, sc, keep = self._detect(w.signals["ecg"], fixed=False)
             y = _beat_labels(r[keep], w)
@@ -215,7 +215,7 @@ def _synthetic_window(seed: int) -> Window:
 def _mitdb_windows(dataset, record_id: str, root, limit: int | None) -> list[Window]:
     rec = dataset.load(record_id, root)
     x = resample(rec.signal.astype(np.float64), rec.fs_hz, FS_HZ).T
-    beats = np.array([s not in '+~|"x[]!' for s in rec.annotations.symbol])
+    beats = np.array([s in BEAT_SYMBOLS for s in rec.annotations.symbol])
     samples = np.rint(rec.annotations.sample[beats] * FS_HZ / rec.fs_hz).astype(np.int64)
     symbols = [s for s, b in zip(rec.annotations.symbol, beats) if b]
     n = int(WINDOW_S * FS_HZ)
