@@ -55,6 +55,8 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
             "1",
             "--max-loss-pp",
             "5",
+            "--qat-epochs",
+            "1",
             "--out",
             str(tmp_path),
         ),
@@ -65,6 +67,8 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     assert labels == [
         "original",
         "kmeans q=3",
+        "int8-ptq",
+        "int8-qat",
         "prune-layer s=0.6",
         "prune-layer+kmeans s=0.6 q=3",
         "prune-global s=0.6",
@@ -72,6 +76,7 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     ]
     by = {p["variant"]: p for p in report["points"]}
     assert by["original"]["compression_x"] == 1.0
+    assert 3.0 < by["int8-ptq"]["compression_x"] < 4.0  # int8 weights plus scales, biases and BN in float32
     assert by["prune-layer+kmeans s=0.6 q=3"]["compression_x"] > 6
     assert by["prune-layer s=0.6"]["effective_MMACs"] < 0.5 * by["original"]["effective_MMACs"]
     assert any(p["pareto"] for p in report["points"])
@@ -87,6 +92,10 @@ def test_compress_bad_input(trained_run, tmp_path):
         (["--methods", "random"], "valid options are: layer, global"),
         (["--metric", "auc"], "valid options are: accuracy, macro_f1"),
         (["--schedule", "lottery"], "valid options are: one-shot, iterative, multistage"),
+        (["--storage-format", "csc"], "valid options are: dense, bitmask, relative, auto"),
+        (["--int8-engine", "tensorrt"], "int8 engine 'tensorrt' is not available"),
+        (["--int8-lstm", "static"], "valid options are: dynamic, float"),
+        (["--no-int8", "--qat-epochs", "2"], "--qat-epochs needs --int8"),
     ):
         res = runner.invoke(app, base + extra)
         assert res.exit_code != 0 and message in str(res.exception), (extra, res.exception)

@@ -7,6 +7,7 @@ from torch import nn
 
 from biowear.compress import (
     DistillationLoss,
+    StorageFormat,
     iterative,
     kmeans_quantize,
     magnitude_masks,
@@ -18,6 +19,7 @@ from biowear.compress import (
     rkd_angle_loss,
     rkd_distance_loss,
 )
+from biowear.compress.encode import HEADER_BITS
 from biowear.cost import profile
 from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
 from biowear.errors import ConfigError
@@ -136,12 +138,17 @@ def test_kmeans_codes_codebooks_and_storage(trained, bits):
         assert len(values) <= 2**bits + 1  # centroids, plus zero if any weight is exactly zero
         assert np.all(np.diff(book.centroids) > 0)  # codes ordered by centroid value
         assert book.codes.max() < 2**bits
-    dense = quantized_storage_bytes(model, books, sparse=False)
+    dense = quantized_storage_bytes(model, books, StorageFormat("dense", huffman=False))
     n_weights = sum(b.numel for b in books)
     other = sum(p.numel() for n, p in model.named_parameters() if n not in {b.name for b in books})
     buffers = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
-    expected = (n_weights * bits + len(books) * 32 * 2**bits + 32 * (other + buffers)) / 8
+    codebooks = sum(32 * b.centroids.size for b in books)  # a layer may have fewer than 2**bits distinct values
+    expected = (n_weights * bits + codebooks + len(books) * HEADER_BITS + 32 * (other + buffers)) / 8
     assert dense == expected
+    assert quantized_storage_bytes(model, books, StorageFormat("dense", huffman=False, other_bits=16)) == (
+        expected - 16 * (other + buffers) / 8
+    )
+    assert quantized_storage_bytes(model, books) <= dense + len(books) * 4 / 8  # auto: best format + 4-bit tag
     with pytest.raises(ConfigError):
         kmeans_quantize(model, 9)
 
@@ -154,7 +161,9 @@ def test_prune_then_quantize_compresses_and_keeps_zeros(task, trained):
     zeros = sum(int((p == 0).sum()) for p in prunable_parameters(model).values())
     assert zeros >= 0.69 * sum(b.numel for b in books)
     fp32 = profile(model, (1, 128)).storage_bytes(32)
-    assert fp32 / quantized_storage_bytes(model, books, sparse=True) > 5
+    bitmask = quantized_storage_bytes(model, books, StorageFormat("bitmask", huffman=False))
+    assert fp32 / bitmask > 5
+    assert quantized_storage_bytes(model, books) < bitmask  # relative gaps + Huffman beat the mask at 70%
 
 
 def test_relational_losses_by_construction():

@@ -49,10 +49,22 @@ def compress(
     steps: Annotated[int, typer.Option(help="stages of the iterative/multistage schedules")] = 3,
     metric: Annotated[str, typer.Option(help="accuracy | macro_f1 | f1:<class> | recall:<class> ...")] = "accuracy",
     max_loss_pp: Annotated[float, typer.Option(help="quality-loss budget for the chosen variant")] = 0.2,
+    storage_format: Annotated[
+        str, typer.Option(help="sparse weight layout: auto (smallest per tensor) | bitmask | relative | dense")
+    ] = "auto",
+    index_bits: Annotated[int, typer.Option(help="gap width of the relative format")] = 4,
+    huffman: Annotated[bool, typer.Option(help="Huffman-code the code and gap streams")] = True,
+    other_bits: Annotated[int, typer.Option(help="bits of biases and batch-norm values: 32 or 16")] = 32,
+    int8: Annotated[bool, typer.Option(help="also measure int8 post-training quantisation (int8 kernels)")] = True,
+    qat_epochs: Annotated[int, typer.Option(help="epochs of int8 quantisation-aware training (0: none)")] = 0,
+    int8_engine: Annotated[str, typer.Option(help="int8 kernel library: x86 | fbgemm | qnnpack")] = "x86",
+    int8_lstm: Annotated[str, typer.Option(help="LSTM under int8: dynamic (int8 weights) | float")] = "dynamic",
     out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
 ) -> None:
     """Prune (layer-wise, class-blind global; one-shot, iterative or multistage), k-means quantise and both;
     measure each; report the front."""
+    from biowear.compress.int8 import Int8Config
+    from biowear.compress.quantize import StorageFormat
     from biowear.compress.sweep import best_within_loss, sweep
     from biowear.data import make_split, prepare
     from biowear.report.compress import render_compression_report
@@ -60,6 +72,10 @@ def compress(
 
     if not config.is_file():
         raise ConfigError(f"config file {config} does not exist")
+    storage = StorageFormat(storage_format, index_bits, huffman, other_bits)
+    int8_config = Int8Config(int8_engine, lstm=int8_lstm, seed=0) if int8 else None
+    if qat_epochs < 0 or (qat_epochs and not int8):
+        raise ConfigError("--qat-epochs needs --int8 and a value >= 0")
     data_cfg, split_cfg, train_cfg = recipe_from_dict(json.loads(config.read_text()))
     model, genes = load_model(model_path)
     data = prepare(data_cfg)
@@ -81,6 +97,9 @@ def compress(
         progress=lambda label: console.print(f"  measured {label}"),
         schedules=[v.strip() for v in schedule.split(",") if v.strip()],
         steps=steps,
+        storage=storage,
+        int8=int8_config,
+        qat_epochs=qat_epochs,
     )
     chosen = best_within_loss(points, max_loss_pp)
     table = Table(title=f"compression of {genes.label()}" + (" — SYNTHETIC" if synthetic else ""))

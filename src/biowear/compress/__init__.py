@@ -14,7 +14,13 @@ from biowear.compress.prune import (
     prunable_parameters,
     prune,
 )
-from biowear.compress.quantize import LayerCodebook, kmeans_quantize, quantized_storage_bytes
+from biowear.compress.quantize import (
+    LayerCodebook,
+    StorageFormat,
+    kmeans_quantize,
+    pruned_storage_bytes,
+    quantized_storage_bytes,
+)
 
 __all__ = [
     "DistillationLoss",
@@ -22,6 +28,7 @@ __all__ = [
     "LayerCodebook",
     "PruneResult",
     "Stage",
+    "StorageFormat",
     "iterative",
     "kmeans_quantize",
     "logit_kd_loss",
@@ -30,6 +37,7 @@ __all__ = [
     "one_shot",
     "prunable_parameters",
     "prune",
+    "pruned_storage_bytes",
     "quantized_storage_bytes",
     "rkd_angle_loss",
     "rkd_distance_loss",

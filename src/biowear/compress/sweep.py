@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from biowear.compress.int8 import Int8Config, int8_storage_bytes, qat_int8, quantize_int8
 from biowear.compress.prune import SCHEDULES, prune, schedule
-from biowear.compress.quantize import kmeans_quantize, quantized_storage_bytes
+from biowear.compress.quantize import StorageFormat, kmeans_quantize, pruned_storage_bytes, quantized_storage_bytes
 from biowear.cost import profile
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
@@ -47,7 +48,7 @@ class CompressionPoint:
         parts = [self.method]
         if self.sparsity:
             parts.append(f"s={self.sparsity:g}")
-        if self.bits:
+        if self.bits and not self.method.startswith("int8"):
             parts.append(f"q={self.bits}")
         return " ".join(parts)
 
@@ -92,11 +93,17 @@ def sweep(
     progress: Callable[[str], None] | None = None,
     schedules: Sequence[str] = ("one-shot",),
     steps: int = 3,
+    storage: StorageFormat | None = None,
+    int8: Int8Config | None = None,
+    qat_epochs: int = 0,
 ) -> list[CompressionPoint]:
     """Evaluate the original, quantisation alone, each pruning (with fine-tuning) and each prune+quantise.
 
     Every pruning method runs under each of ``schedules`` (``one-shot``, ``iterative``, ``multistage`` with
-    ``steps`` stages) with the same total fine-tuning budget ``finetune_epochs``.
+    ``steps`` stages) with the same total fine-tuning budget ``finetune_epochs``. Storage is the exact encoded
+    size in ``storage`` (default :class:`StorageFormat`: per-tensor smallest format, Huffman-coded streams,
+    float32 biases and batch-norm values). With ``int8``, the original network is also quantised to int8
+    (post-training, and with ``qat_epochs`` of quantisation-aware training) and run with int8 kernels.
 
     Raises:
         ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
@@ -123,10 +130,16 @@ def sweep(
     base_quality = quality_of(base_metrics, metric)
     base_storage = profile(base, shape).storage_bytes(32)
 
-    def measure(net: nn.Module, method: str, s: float, q: int | None, storage: float | None = None):
-        metrics = evaluate(net, x_test, y_test, data.classes)
+    fmt = storage or StorageFormat()
+
+    def measure(
+        net: nn.Module, method: str, s: float, q: int | None, stored: float | None = None, runs: nn.Module | None = None
+    ):
+        runs = net if runs is None else runs  # the module that executes (an int8 network), net gives the MACs
+        metrics = evaluate(runs, x_test, y_test, data.classes)
         cost = profile(net.cpu(), shape)
-        stored = cost.storage_bytes(32, fmt="bitmask" if s else "dense") if storage is None else storage
+        if stored is None:
+            stored = pruned_storage_bytes(net, fmt) if s else cost.storage_bytes(32)
         quality = quality_of(metrics, metric)
         return CompressionPoint(
             method,
@@ -139,7 +152,7 @@ def sweep(
             base_storage / stored,
             cost.macs,
             cost.effective_macs,
-            measure_latency_ms(net, shape),
+            measure_latency_ms(runs, shape),
         )
 
     def quantised(net: nn.Module, method: str, s: float) -> list[CompressionPoint]:
@@ -153,7 +166,7 @@ def sweep(
                     method + "+kmeans" if s else "kmeans",
                     s,
                     q,
-                    quantized_storage_bytes(qnet, books, sparse=bool(s)),
+                    quantized_storage_bytes(qnet, books, fmt),
                 )
             )
             if progress:
@@ -162,6 +175,14 @@ def sweep(
 
     points = [measure(base, "original", 0.0, None)]
     points += quantised(base, "original", 0.0)
+    if int8 is not None:
+        variants = [quantize_int8(base, arrays[0], int8)]
+        if qat_epochs:
+            variants.append(qat_int8(base, arrays, train, qat_epochs, int8))
+        for qnet in variants:
+            points.append(measure(base, f"int8-{qnet.method}", 0.0, 8, int8_storage_bytes(qnet), runs=qnet))
+            if progress:
+                progress(points[-1].label())
     tune = replace(train, patience=0)
     for sched in schedules:
         for method in methods:

@@ -1,0 +1,292 @@
+"""int8 quantisation with a real integer inference path (PyTorch FX graph mode, fbgemm/x86 or qnnpack).
+
+Post-training quantisation (PTQ) observes activations on calibration windows (histogram observers) and
+quantises weights per output channel (symmetric int8), as in Jacob et al. (2018) and PyTorch's x86 defaults.
+Quantisation-aware training (QAT) inserts fake quantisers and fine-tunes with the one :func:`fit` loop before
+conversion. Conv-BN(-ReLU) chains are fused, convolutions, dense layers, residual adds and max-pools run as
+int8 kernels. The LSTM is quantised dynamically (int8 weights, activations quantised per call) or kept in
+float; PyTorch has no static int8 LSTM kernel.
+
+biowear's 'same'-padded convolutions pad asymmetrically (Keras style), which PyTorch's quantised convolution
+cannot express; :func:`deployable` rewrites each as a symmetric-padded convolution whose kernel carries zero
+taps at the short side. The result is numerically the same network, and the zero taps are not counted as
+stored weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from biowear.errors import ConfigError
+from biowear.models.layers import LastStepLSTM, SamePadConv1d
+from biowear.train import TrainConfig, fit
+
+LSTM_MODES: tuple[str, ...] = ("dynamic", "float")
+
+
+def int8_engines() -> tuple[str, ...]:
+    """Quantised CPU engines this PyTorch build offers (``x86``/``fbgemm`` on x86, ``qnnpack`` on ARM)."""
+    return tuple(e for e in ("x86", "fbgemm", "qnnpack") if e in torch.backends.quantized.supported_engines)
+
+
+@dataclass(frozen=True)
+class Int8Config:
+    """Settings of int8 quantisation.
+
+    Args:
+        engine: quantised kernel library (see :func:`int8_engines`).
+        calibration_windows: training windows observed to fix activation ranges (PTQ).
+        lstm: ``dynamic`` (int8 weights) or ``float`` (LSTM left in float32).
+        seed: picks the calibration windows.
+    """
+
+    engine: str = "x86"
+    calibration_windows: int = 512
+    lstm: str = "dynamic"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.engine not in int8_engines():
+            raise ConfigError(
+                f"int8 engine {self.engine!r} is not available; valid options are: {', '.join(int8_engines())}"
+            )
+        if self.lstm not in LSTM_MODES:
+            raise ConfigError(f"unknown LSTM mode {self.lstm!r}; valid options are: {', '.join(LSTM_MODES)}")
+        if self.calibration_windows < 1:
+            raise ConfigError("calibration_windows must be >= 1")
+
+
+@contextlib.contextmanager
+def _engine(name: str) -> Iterator[None]:
+    previous = torch.backends.quantized.engine
+    torch.backends.quantized.engine = name
+    try:
+        yield
+    finally:
+        torch.backends.quantized.engine = previous
+
+
+class _TraceableLSTM(nn.Module):
+    """:class:`LastStepLSTM` without its shape-only branch, so FX can trace it."""
+
+    def __init__(self, lstm: nn.LSTM):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x.transpose(1, 2))
+        return out[:, -1, :]
+
+
+def _same_pads(model: nn.Module, input_shape: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """(left, right) padding of every :class:`SamePadConv1d` for this input shape."""
+    pads: dict[str, tuple[int, int]] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, SamePadConv1d):
+
+            def hook(mod, inputs, output, _name=name):
+                length, stride, kernel = inputs[0].shape[-1], mod.stride[0], mod.kernel_size[0]
+                total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
+                pads[_name] = (total // 2, total - total // 2)
+
+            hooks.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros((1, *input_shape)))
+    finally:
+        for h in hooks:
+            h.remove()
+    return pads
+
+
+def _symmetric_conv(conv: SamePadConv1d, left: int, right: int) -> nn.Conv1d:
+    """A Conv1d with padding ``max(left, right)`` on both sides and zero taps making up the difference."""
+    pad = max(left, right)
+    kernel = conv.kernel_size[0]
+    out = nn.Conv1d(
+        conv.in_channels,
+        conv.out_channels,
+        kernel + 2 * pad - left - right,
+        stride=conv.stride[0],
+        padding=pad,
+        bias=conv.bias is not None,
+    )
+    with torch.no_grad():
+        out.weight.zero_()
+        out.weight[:, :, pad - left : pad - left + kernel] = conv.weight
+        if conv.bias is not None:
+            out.bias.copy_(conv.bias)
+    return out
+
+
+def deployable(model: nn.Module, input_shape: Sequence[int]) -> nn.Module:
+    """A float copy of ``model`` that FX can trace and PyTorch's int8 kernels can run, with the same outputs.
+
+    Raises:
+        ConfigError: the model does not accept ``(1, *input_shape)`` inputs.
+    """
+    model = copy.deepcopy(model).cpu().eval()
+    try:
+        pads = _same_pads(model, input_shape)
+    except RuntimeError as exc:
+        raise ConfigError(
+            f"{type(model).__name__} does not accept inputs of shape {tuple(input_shape)}: {exc}"
+        ) from exc
+    for parent_name, parent in list(model.named_modules()):
+        for child_name, child in list(parent.named_children()):
+            full = f"{parent_name}.{child_name}" if parent_name else child_name
+            if isinstance(child, SamePadConv1d):
+                setattr(parent, child_name, _symmetric_conv(child, *pads[full]))
+            elif isinstance(child, LastStepLSTM):
+                setattr(parent, child_name, _TraceableLSTM(child.lstm))
+    return model.eval()
+
+
+class Int8Network(nn.Module):
+    """An int8 network: the converted graph plus the engine its packed weights belong to."""
+
+    def __init__(self, graph: nn.Module, engine: str, method: str):
+        super().__init__()
+        self.graph, self.engine, self.method = graph, engine, method
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with _engine(self.engine):
+            return self.graph(x.cpu())
+
+
+def _qconfig_mapping(engine: str, qat: bool):
+    from torch.ao.quantization import get_default_qat_qconfig_mapping, get_default_qconfig_mapping
+
+    mapping = get_default_qat_qconfig_mapping(engine) if qat else get_default_qconfig_mapping(engine)
+    return mapping.set_object_type(nn.LSTM, None)  # quantised dynamically after conversion, or left float
+
+
+def _prepare(model: nn.Module, input_shape: Sequence[int], config: Int8Config, qat: bool) -> nn.Module:
+    from torch.ao.quantization.quantize_fx import prepare_fx, prepare_qat_fx
+
+    net = deployable(model, input_shape)
+    example = (torch.zeros((1, *input_shape)),)
+    try:
+        with warnings.catch_warnings(), _engine(config.engine):
+            warnings.simplefilter("ignore")
+            if qat:
+                return prepare_qat_fx(net.train(), _qconfig_mapping(config.engine, True), example)
+            return prepare_fx(net, _qconfig_mapping(config.engine, False), example)
+    except Exception as exc:  # FX tracing fails on data-dependent control flow, in many exception types
+        raise ConfigError(
+            f"int8 quantisation cannot trace {type(model).__name__} ({type(exc).__name__}: {exc}); it handles "
+            "networks of Conv1d, BatchNorm1d, ReLU, MaxPool1d, residual adds, Linear and LSTM layers"
+        ) from exc
+
+
+def _convert(prepared: nn.Module, config: Int8Config, method: str) -> Int8Network:
+    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization.quantize_fx import convert_fx
+
+    with warnings.catch_warnings(), _engine(config.engine):
+        warnings.simplefilter("ignore")
+        graph = convert_fx(prepared.cpu().eval())
+        if config.lstm == "dynamic":
+            graph = quantize_dynamic(graph, {nn.LSTM}, dtype=torch.qint8)
+    return Int8Network(graph, config.engine, method)
+
+
+def quantize_int8(
+    model: nn.Module, x_calibration: np.ndarray, config: Int8Config | None = None, batch_size: int = 128
+) -> Int8Network:
+    """Post-training int8 quantisation: per-channel weights, activations calibrated on ``x_calibration``.
+
+    Args:
+        model: a trained float network (not modified).
+        x_calibration: training windows ``(N, C, L)``; ``config.calibration_windows`` of them are observed.
+        config: engine, calibration size, LSTM mode.
+
+    Raises:
+        ConfigError: no calibration windows, non-finite inputs, or a network FX cannot trace.
+    """
+    config = config or Int8Config()
+    x = np.asarray(x_calibration, dtype=np.float32)
+    if x.ndim != 3 or len(x) == 0:
+        raise ConfigError(f"calibration windows must be a non-empty (N, C, L) array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ConfigError("calibration windows contain NaN or infinite values")
+    pick = np.random.default_rng(config.seed).permutation(len(x))[: config.calibration_windows]
+    prepared = _prepare(model, x.shape[1:], config, qat=False)
+    with torch.no_grad(), _engine(config.engine):
+        for start in range(0, len(pick), batch_size):
+            prepared(torch.from_numpy(x[np.sort(pick[start : start + batch_size])]))
+    return _convert(prepared, config, "ptq")
+
+
+def qat_int8(
+    model: nn.Module,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    train: TrainConfig,
+    epochs: int = 2,
+    config: Int8Config | None = None,
+) -> Int8Network:
+    """Quantisation-aware training: fake-quantised fine-tuning for ``epochs``, then int8 conversion.
+
+    Args:
+        model: a trained float network (not modified).
+        data: ``(x_train, y_train, x_val, y_val)``.
+        train: fine-tuning settings (``epochs`` replaces its epoch count; CPU, since int8 kernels are CPU-only).
+    """
+    config = config or Int8Config()
+    if epochs < 1:
+        raise ConfigError(f"QAT needs at least one epoch, got {epochs}")
+    prepared = _prepare(model, data[0].shape[1:], config, qat=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(prepared, *data, config=replace(train, epochs=epochs, device="cpu"))
+    return _convert(prepared, config, "qat")
+
+
+def _stored_weight_elems(w: torch.Tensor) -> int:
+    """Elements of a quantised conv/dense weight, not counting all-zero edge taps added by :func:`deployable`."""
+    if w.dim() != 3:
+        return w.numel()
+    used = (w.int_repr() != 0).flatten(0, 1).any(dim=0).nonzero()
+    taps = int(used.max() - used.min() + 1) if used.numel() else w.shape[-1]
+    return w.shape[0] * w.shape[1] * taps
+
+
+def _quantized_tensor_bytes(t: torch.Tensor) -> int:
+    if not t.is_quantized:
+        return t.numel() * t.element_size()
+    per_channel = t.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric)
+    scales = t.q_per_channel_scales().numel() if per_channel else 1
+    return _stored_weight_elems(t) * t.element_size() + 4 * scales  # int8 values + float32 scales
+
+
+def int8_storage_bytes(net: Int8Network) -> int:
+    """Bytes of an int8 network: int8 weights with their float32 scales, biases and anything left in float
+    (un-fused batch norms, a float LSTM) at its own width, plus the activation scales and zero points."""
+    from torch.ao.nn.quantized.dynamic import LSTM as DynamicLSTM
+
+    total = 0
+    for module in net.graph.modules():
+        if isinstance(module, DynamicLSTM):
+            for group in module._weight_bias().values():
+                total += sum(_quantized_tensor_bytes(t) for t in group.values() if t is not None)
+            continue
+        if callable(getattr(module, "weight", None)):  # quantised conv/dense: weight() unpacks the int8 tensor
+            total += _quantized_tensor_bytes(module.weight()) + 5  # + output scale (float32) and zero point
+            bias = module.bias() if callable(getattr(module, "bias", None)) else None
+            total += 0 if bias is None else _quantized_tensor_bytes(bias)
+            continue
+        for name, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
+            if name == "num_batches_tracked":  # training state, not stored
+                continue
+            total += 1 if "zero_point" in name else _quantized_tensor_bytes(tensor)
+    return total

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from biowear.compress.int8 import Int8Config, deployable, int8_storage_bytes, qat_int8, quantize_int8
+from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
+from biowear.errors import ConfigError
+from biowear.models import EcgCnnSpec, ResNetLSTMGenes, build, build_spec
+from biowear.train import TrainConfig, fit
+
+
+@pytest.fixture(scope="module")
+def task():
+    cfg = DataConfig(
+        datasets=("synthetic_ecg",),
+        labels="binary",
+        records=("syn000", "syn003", "syn006"),
+        fs_hz=128.0,
+        window=WindowConfig(kind="beat", window_samples=128),
+    )
+    data = prepare(cfg)
+    split = make_split(data, SplitConfig(seed=0))
+    return data, split, (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
+
+
+@pytest.fixture(scope="module")
+def trained(task):
+    model = build(ResNetLSTMGenes(2, 1, 4), 1, 2, seed=0)  # block 1 has stride 2 and a channel-padded shortcut
+    fit(model, *task[2], TrainConfig(epochs=2, batch_size=64))
+    return model.eval()
+
+
+def _logits(net: nn.Module, x: np.ndarray) -> torch.Tensor:
+    with torch.no_grad():
+        return net(torch.from_numpy(x))
+
+
+@pytest.mark.parametrize("family", ["resnet_lstm", "ecg_cnn"])
+def test_deployable_rewrite_is_the_same_function(family):
+    if family == "resnet_lstm":
+        model, shape = build(ResNetLSTMGenes(3, 1, 4), 2, 3, seed=0), (2, 100)  # odd length after stride 2
+    else:
+        model, shape = build_spec(EcgCnnSpec(), 1, 5, 187, seed=0), (1, 187)
+    model.eval()
+    x = np.random.default_rng(0).normal(size=(4, *shape)).astype(np.float32)
+    torch.testing.assert_close(_logits(deployable(model, shape), x), _logits(model, x), atol=1e-5, rtol=1e-4)
+
+
+def test_ptq_runs_int8_kernels_close_to_float(task, trained):
+    data, split, arrays = task
+    before = torch.backends.quantized.engine
+    q = quantize_int8(trained, arrays[0], Int8Config(calibration_windows=256))
+    assert torch.backends.quantized.engine == before  # the engine is set only while quantising and running
+    kinds = {type(m).__module__ for m in q.modules()}
+    assert any(k.startswith("torch.ao.nn.intrinsic.quantized") for k in kinds)  # fused int8 conv + ReLU
+    assert any(k.startswith("torch.ao.nn.quantized.dynamic") for k in kinds)  # int8 LSTM
+    x = data.x[split.test][:300]
+    ref, out = _logits(trained, x), _logits(q, x)
+    assert float((out - ref).norm() / ref.norm()) < 0.1
+    assert float((out.argmax(1) == ref.argmax(1)).float().mean()) >= 0.97
+
+
+def test_int8_storage_is_a_quarter_of_float_plus_scales(trained):
+    q = quantize_int8(trained, np.random.default_rng(0).normal(size=(32, 1, 128)).astype(np.float32))
+    weights = sum(p.numel() for n, p in trained.named_parameters() if n.endswith(("weight", "_l0")) and p.dim() > 1)
+    fp32 = 4 * sum(p.numel() for p in trained.parameters())
+    stored = int8_storage_bytes(q)
+    assert weights <= stored < weights + 0.1 * fp32  # int8 weights + per-channel scales, biases, BN, qparams
+    f = quantize_int8(trained, np.zeros((8, 1, 128), np.float32), Int8Config(lstm="float"))
+    lstm = sum(p.numel() for p in trained.lstm.lstm.parameters())
+    assert int8_storage_bytes(f) > stored + 2.5 * lstm  # a float LSTM stores 4 bytes per value, not 1
+
+
+def test_qat_fine_tunes_fake_quantised_and_converts(task, trained):
+    data, split, arrays = task
+    small = tuple(a[:600] for a in arrays)
+    q = qat_int8(trained, small, TrainConfig(epochs=1, batch_size=64), epochs=1)
+    assert q.method == "qat"
+    x = data.x[split.test][:200]
+    ref = _logits(trained, x)
+    assert float((_logits(q, x).argmax(1) == ref.argmax(1)).float().mean()) >= 0.9
+    for p in trained.parameters():  # the float model is left alone
+        assert p.dtype == torch.float32
+
+
+class _DataDependent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        if x.sum() > 0:  # control flow on values: not traceable
+            x = -x
+        return self.fc(x.flatten(1))
+
+
+def test_bad_input_gets_clear_errors(trained):
+    with pytest.raises(ConfigError, match="NaN"):
+        quantize_int8(trained, np.full((4, 1, 128), np.nan, np.float32))
+    with pytest.raises(ConfigError, match=r"non-empty \(N, C, L\)"):
+        quantize_int8(trained, np.zeros((0, 1, 128), np.float32))
+    with pytest.raises(ConfigError, match="valid options are"):
+        Int8Config(engine="tensorrt")
+    with pytest.raises(ConfigError, match="dynamic, float"):
+        Int8Config(lstm="static")
+    with pytest.raises(ConfigError, match="cannot trace _DataDependent"):
+        quantize_int8(_DataDependent(), np.ones((4, 1, 8), np.float32))
