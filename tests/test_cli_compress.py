@@ -57,6 +57,8 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
             "5",
             "--qat-epochs",
             "1",
+            "--structured",
+            "0.5",
             "--out",
             str(tmp_path),
         ),
@@ -69,6 +71,8 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
         "kmeans q=3",
         "int8-ptq",
         "int8-qat",
+        "structured s=0.5",
+        "structured+kmeans s=0.5 q=3",
         "prune-layer s=0.6",
         "prune-layer+kmeans s=0.6 q=3",
         "prune-global s=0.6",
@@ -79,6 +83,7 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     assert 3.0 < by["int8-ptq"]["compression_x"] < 4.0  # int8 weights plus scales, biases and BN in float32
     assert by["prune-layer+kmeans s=0.6 q=3"]["compression_x"] > 6
     assert by["prune-layer s=0.6"]["effective_MMACs"] < 0.5 * by["original"]["effective_MMACs"]
+    assert by["structured s=0.5"]["MMACs"] < 0.7 * by["original"]["MMACs"]  # physically smaller network
     assert any(p["pareto"] for p in report["points"])
     assert (tmp_path / "front.png").stat().st_size > 5_000 and (tmp_path / "roc.png").stat().st_size > 5_000
     assert "SYNTHETIC" in res.output

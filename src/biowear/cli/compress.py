@@ -45,6 +45,9 @@ def compress(
     sparsity: Annotated[str, typer.Option(help="comma-separated sparsities in (0, 1)")] = "0.5,0.7,0.9",
     bits: Annotated[str, typer.Option(help="comma-separated k-means bits in 1..8")] = "2,4,6,8",
     finetune_epochs: Annotated[int, typer.Option(help="total fine-tuning epochs of every pruning schedule")] = 2,
+    structured: Annotated[
+        str, typer.Option(help="comma-separated channel ratios in (0, 1) for structured pruning (empty: none)")
+    ] = "",
     schedule: Annotated[str, typer.Option(help="pruning schedules: one-shot,iterative,multistage")] = "one-shot",
     steps: Annotated[int, typer.Option(help="stages of the iterative/multistage schedules")] = 3,
     metric: Annotated[str, typer.Option(help="accuracy | macro_f1 | f1:<class> | recall:<class> ...")] = "accuracy",
@@ -100,6 +103,7 @@ def compress(
         storage=storage,
         int8=int8_config,
         qat_epochs=qat_epochs,
+        structured=_floats(structured),
     )
     chosen = best_within_loss(points, max_loss_pp)
     table = Table(title=f"compression of {genes.label()}" + (" — SYNTHETIC" if synthetic else ""))

@@ -20,10 +20,11 @@ from torch import nn
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, qat_int8, quantize_int8
 from biowear.compress.prune import SCHEDULES, prune, schedule
 from biowear.compress.quantize import StorageFormat, kmeans_quantize, pruned_storage_bytes, quantized_storage_bytes
+from biowear.compress.structured import structured_prune
 from biowear.cost import profile
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
-from biowear.train import Metrics, TrainConfig, evaluate
+from biowear.train import Metrics, TrainConfig, evaluate, fit
 
 PRUNE_METHODS: tuple[str, ...] = ("layer", "global")
 
@@ -96,6 +97,7 @@ def sweep(
     storage: StorageFormat | None = None,
     int8: Int8Config | None = None,
     qat_epochs: int = 0,
+    structured: Sequence[float] = (),
 ) -> list[CompressionPoint]:
     """Evaluate the original, quantisation alone, each pruning (with fine-tuning) and each prune+quantise.
 
@@ -103,7 +105,9 @@ def sweep(
     ``steps`` stages) with the same total fine-tuning budget ``finetune_epochs``. Storage is the exact encoded
     size in ``storage`` (default :class:`StorageFormat`: per-tensor smallest format, Huffman-coded streams,
     float32 biases and batch-norm values). With ``int8``, the original network is also quantised to int8
-    (post-training, and with ``qat_epochs`` of quantisation-aware training) and run with int8 kernels.
+    (post-training, and with ``qat_epochs`` of quantisation-aware training) and run with int8 kernels. Each
+    ratio in ``structured`` removes that fraction of channels (a smaller dense network, fine-tuned for
+    ``finetune_epochs``; its point's ``sparsity`` is the channel ratio).
 
     Raises:
         ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
@@ -116,7 +120,7 @@ def sweep(
             raise ConfigError(f"unknown pruning schedule {sched!r}; valid options are: {', '.join(SCHEDULES)}")
     if steps < 1:
         raise ConfigError(f"schedule steps must be >= 1, got {steps}")
-    for s in sparsities:
+    for s in (*sparsities, *structured):
         if not 0 < s < 1:
             raise ConfigError(f"sparsity must be within (0, 1), got {s}")
     for q in bits:
@@ -163,7 +167,7 @@ def sweep(
             out.append(
                 measure(
                     qnet,
-                    method + "+kmeans" if s else "kmeans",
+                    method + "+kmeans" if method != "original" else "kmeans",
                     s,
                     q,
                     quantized_storage_bytes(qnet, books, fmt),
@@ -184,6 +188,15 @@ def sweep(
             if progress:
                 progress(points[-1].label())
     tune = replace(train, patience=0)
+    for ratio in structured:
+        net = copy.deepcopy(base)
+        structured_prune(net, shape, ratio)
+        if finetune_epochs:
+            fit(net, *arrays, config=replace(tune, epochs=finetune_epochs))
+        points.append(measure(net.cpu(), "structured", ratio, None, profile(net.cpu(), shape).storage_bytes(32)))
+        if progress:
+            progress(points[-1].label())
+        points += quantised(net, "structured", ratio)
     for sched in schedules:
         for method in methods:
             for s in sparsities:
