@@ -134,3 +134,36 @@ def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
     assert res.exit_code == 0, res.output
     labels = [p["variant"] for p in json.loads((tmp_path / "compression.json").read_text())["points"]]
     assert "prune-layer-iterative s=0.5" in labels and "prune-layer-multistage+kmeans s=0.5 q=4" in labels
+
+
+def test_compress_search_strategy_resumes(trained_run, tmp_path):
+    args = _compress(
+        trained_run,
+        "--strategy",
+        "nsga2",
+        "--population",
+        "4",
+        "--generations",
+        "1",
+        "--sparsity",
+        "0.5",
+        "--bits",
+        "2,4",
+        "--finetune-epochs",
+        "0",
+        "--out",
+        str(tmp_path),
+    )
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "compression.json").read_text())
+    assert report["points"][0]["variant"] == "original" and len(report["points"]) >= 2
+    assert (tmp_path / "search.jsonl").exists() and "resumed" not in res.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "resumed" in again.output and "measured kmeans" not in again.output
+    for extra, message in (
+        (["--strategy", "annealing"], "valid options are"),
+        (["--strategy", "nsga2", "--schedule", "one-shot,iterative"], "single --schedule"),
+    ):
+        res = runner.invoke(app, _compress(trained_run, "--out", str(tmp_path / "x"), *extra))
+        assert res.exit_code != 0 and message in str(res.exception), (extra, res.exception)

@@ -62,15 +62,25 @@ def compress(
     qat_epochs: Annotated[int, typer.Option(help="epochs of int8 quantisation-aware training (0: none)")] = 0,
     int8_engine: Annotated[str, typer.Option(help="int8 kernel library: x86 | fbgemm | qnnpack")] = "x86",
     int8_lstm: Annotated[str, typer.Option(help="LSTM under int8: dynamic (int8 weights) | float")] = "dynamic",
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="grid (every combination, plus int8/structured) or a search strategy over method x sparsity x "
+            "bits: exhaustive | random | ga-roulette | ga-tournament | nsga2 | spea2 (resumable in --out)"
+        ),
+    ] = "grid",
+    population: Annotated[int, typer.Option(help="GA population of a search strategy")] = 12,
+    generations: Annotated[int, typer.Option(help="GA generations of a search strategy")] = 4,
+    alpha: Annotated[float, typer.Option(help="quality weight of the weighted objective (beta = 1 - alpha)")] = 0.5,
+    seed: Annotated[int, typer.Option(help="seed of the search strategy")] = 0,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
 ) -> None:
     """Prune (layer-wise, class-blind global; one-shot, iterative or multistage), k-means quantise and both;
     measure each; report the front."""
     from biowear.compress.int8 import Int8Config
     from biowear.compress.quantize import StorageFormat
-    from biowear.compress.sweep import best_within_loss, sweep
+    from biowear.compress.sweep import sweep
     from biowear.data import make_split, prepare
-    from biowear.report.compress import render_compression_report
     from biowear.search.config import recipe_from_dict
 
     if not config.is_file():
@@ -87,6 +97,40 @@ def compress(
         console.print(SYNTHETIC_BANNER)
     parts = make_split(data, split_cfg)
     console.print(f"compressing {genes.label()} on {len(parts.test)} test windows ({metric})")
+    schedules = [v.strip() for v in schedule.split(",") if v.strip()]
+    if strategy != "grid":
+        from biowear.compress.search import CompressionSpace, search
+        from biowear.search.objective import Objective
+        from biowear.search.strategies import STRATEGIES, GAConfig
+
+        if len(schedules) != 1:
+            raise ConfigError("a search strategy uses one pruning schedule; give a single --schedule")
+        multi = STRATEGIES.get(strategy).multi_objective_capable
+        name, _, cls = metric.partition(":")
+        space = CompressionSpace(
+            tuple(m.strip() for m in methods.split(",") if m.strip()),
+            (0.0, *_floats(sparsity)),
+            tuple(int(b) for b in _floats(bits)),
+        )
+        points = search(
+            model,
+            data,
+            parts,
+            train_cfg,
+            space,
+            strategy,
+            Objective(name, cls or None, alpha, 1 - alpha, mode="multi" if multi else "weighted"),
+            finetune_epochs,
+            schedules[0],
+            steps,
+            storage,
+            GAConfig(population=population, generations=generations),
+            seed=seed,
+            directory=out,
+            progress=lambda label, resumed: console.print(f"  {'resumed' if resumed else 'measured'} {label}"),
+        )
+        _report(points, genes.label(), metric, max_loss_pp, synthetic, out)
+        return
     points = sweep(
         model,
         data,
@@ -98,15 +142,22 @@ def compress(
         finetune_epochs,
         metric,
         progress=lambda label: console.print(f"  measured {label}"),
-        schedules=[v.strip() for v in schedule.split(",") if v.strip()],
+        schedules=schedules,
         steps=steps,
         storage=storage,
         int8=int8_config,
         qat_epochs=qat_epochs,
         structured=_floats(structured),
     )
+    _report(points, genes.label(), metric, max_loss_pp, synthetic, out)
+
+
+def _report(points, label: str, metric: str, max_loss_pp: float, synthetic: bool, out: Path) -> None:
+    from biowear.compress.sweep import best_within_loss
+    from biowear.report.compress import render_compression_report
+
     chosen = best_within_loss(points, max_loss_pp)
-    table = Table(title=f"compression of {genes.label()}" + (" — SYNTHETIC" if synthetic else ""))
+    table = Table(title=f"compression of {label}" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("variant", metric, "loss pp", "storage kB", "factor", "eff. MMACs", "latency ms"):
         table.add_column(col, justify="right")
     for p in points:

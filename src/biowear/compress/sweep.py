@@ -126,89 +126,119 @@ def sweep(
     for q in bits:
         if not isinstance(q, int) or not 1 <= q <= 8:
             raise ConfigError(f"bits must be integers within 1..8, got {q}")
-    shape = tuple(data.x.shape[1:])
-    x_test, y_test = data.x[split.test], data.y[split.test]
-    arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
-    base = copy.deepcopy(model).cpu()
-    base_metrics = evaluate(base, x_test, y_test, data.classes)
-    base_quality = quality_of(base_metrics, metric)
-    base_storage = profile(base, shape).storage_bytes(32)
-
-    fmt = storage or StorageFormat()
-
-    def measure(
-        net: nn.Module, method: str, s: float, q: int | None, stored: float | None = None, runs: nn.Module | None = None
-    ):
-        runs = net if runs is None else runs  # the module that executes (an int8 network), net gives the MACs
-        metrics = evaluate(runs, x_test, y_test, data.classes)
-        cost = profile(net.cpu(), shape)
-        if stored is None:
-            stored = pruned_storage_bytes(net, fmt) if s else cost.storage_bytes(32)
-        quality = quality_of(metrics, metric)
-        return CompressionPoint(
-            method,
-            s,
-            q,
-            quality,
-            100 * (base_quality - quality),
-            metrics,
-            stored,
-            base_storage / stored,
-            cost.macs,
-            cost.effective_macs,
-            measure_latency_ms(runs, shape),
-        )
+    m = Measurer(model, data, split, metric, storage)
+    base, arrays = m.base, m.arrays
 
     def quantised(net: nn.Module, method: str, s: float) -> list[CompressionPoint]:
         out = []
         for q in bits:
-            qnet = copy.deepcopy(net)
-            books = kmeans_quantize(qnet, q, seed=train.seed)
-            out.append(
-                measure(
-                    qnet,
-                    method + "+kmeans" if method != "original" else "kmeans",
-                    s,
-                    q,
-                    quantized_storage_bytes(qnet, books, fmt),
-                )
-            )
+            out.append(m.kmeans(net, method, s, q, seed=train.seed))
             if progress:
                 progress(out[-1].label())
         return out
 
-    points = [measure(base, "original", 0.0, None)]
+    points = [m.point(base, "original", 0.0, None)]
     points += quantised(base, "original", 0.0)
     if int8 is not None:
         variants = [quantize_int8(base, arrays[0], int8)]
         if qat_epochs:
             variants.append(qat_int8(base, arrays, train, qat_epochs, int8))
         for qnet in variants:
-            points.append(measure(base, f"int8-{qnet.method}", 0.0, 8, int8_storage_bytes(qnet), runs=qnet))
+            points.append(m.point(base, f"int8-{qnet.method}", 0.0, 8, int8_storage_bytes(qnet), runs=qnet))
             if progress:
                 progress(points[-1].label())
     tune = replace(train, patience=0)
     for ratio in structured:
         net = copy.deepcopy(base)
-        structured_prune(net, shape, ratio)
+        structured_prune(net, m.shape, ratio)
         if finetune_epochs:
             fit(net, *arrays, config=replace(tune, epochs=finetune_epochs))
-        points.append(measure(net.cpu(), "structured", ratio, None, profile(net.cpu(), shape).storage_bytes(32)))
+        points.append(m.point(net.cpu(), "structured", ratio, None, profile(net.cpu(), m.shape).storage_bytes(32)))
         if progress:
             progress(points[-1].label())
         points += quantised(net, "structured", ratio)
     for sched in schedules:
         for method in methods:
             for s in sparsities:
-                net = copy.deepcopy(base)
-                stages = schedule(sched, s, method, finetune_epochs, steps, net)
-                prune(net, stages, tune, arrays if finetune_epochs else None)
+                net = pruned_variant(base, method, s, sched, steps, finetune_epochs, train, arrays)
                 name = f"prune-{method}" + ("" if sched == "one-shot" else f"-{sched}")
-                points.append(measure(net, name, s, None))
+                points.append(m.point(net, name, s, None))
                 if progress:
                     progress(points[-1].label())
                 points += quantised(net, name, s)
     return points
+
+
+def pruned_variant(
+    base: nn.Module,
+    method: str,
+    sparsity: float,
+    sched: str,
+    steps: int,
+    finetune_epochs: int,
+    train: TrainConfig,
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> nn.Module:
+    """A copy of ``base`` pruned by ``method`` to ``sparsity`` under schedule ``sched`` and fine-tuned."""
+    net = copy.deepcopy(base)
+    stages = schedule(sched, sparsity, method, finetune_epochs, steps, net)
+    prune(net, stages, replace(train, patience=0), arrays if finetune_epochs else None)
+    return net.cpu()
+
+
+class Measurer:
+    """Measures compressed variants of one network against the original on the test split: quality, exact
+    storage in a :class:`StorageFormat`, MACs and CPU latency."""
+
+    def __init__(
+        self, model: nn.Module, data: PreparedDataset, split: Split, metric: str, storage: StorageFormat | None
+    ):
+        self.shape = tuple(data.x.shape[1:])
+        self.classes = data.classes
+        self.x_test, self.y_test = data.x[split.test], data.y[split.test]
+        self.arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
+        self.metric, self.fmt = metric, storage or StorageFormat()
+        self.base = copy.deepcopy(model).cpu()
+        self.base_quality = quality_of(evaluate(self.base, self.x_test, self.y_test, self.classes), metric)
+        self.base_storage = profile(self.base, self.shape).storage_bytes(32)
+
+    def point(
+        self,
+        net: nn.Module,
+        method: str,
+        sparsity: float,
+        bits: int | None,
+        stored: float | None = None,
+        runs: nn.Module | None = None,
+    ) -> CompressionPoint:
+        """Measure ``net`` (``runs`` executes instead when given, e.g. its int8 version; ``net`` gives the
+        MACs). ``stored`` overrides the storage (default: exact sparse float32 encoding when pruned)."""
+        runs = net if runs is None else runs
+        metrics = evaluate(runs, self.x_test, self.y_test, self.classes)
+        cost = profile(net.cpu(), self.shape)
+        if stored is None:
+            stored = pruned_storage_bytes(net, self.fmt) if sparsity else cost.storage_bytes(32)
+        quality = quality_of(metrics, self.metric)
+        return CompressionPoint(
+            method,
+            sparsity,
+            bits,
+            quality,
+            100 * (self.base_quality - quality),
+            metrics,
+            stored,
+            self.base_storage / stored,
+            cost.macs,
+            cost.effective_macs,
+            measure_latency_ms(runs, self.shape),
+        )
+
+    def kmeans(self, net: nn.Module, method: str, sparsity: float, bits: int, seed: int = 0) -> CompressionPoint:
+        """k-means-quantise a copy of ``net`` to ``bits`` and measure it."""
+        qnet = copy.deepcopy(net)
+        books = kmeans_quantize(qnet, bits, seed=seed)
+        name = method + "+kmeans" if method != "original" else "kmeans"
+        return self.point(qnet, name, sparsity, bits, quantized_storage_bytes(qnet, books, self.fmt))
 
 
 def best_within_loss(points: Sequence[CompressionPoint], max_loss_pp: float) -> CompressionPoint | None:

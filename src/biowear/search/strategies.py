@@ -160,7 +160,8 @@ class _Genetic(Strategy):
         # The initial population encodes random feasible points: in a user-bounded space most random 9-bit
         # strings decode outside it. Offspring that decode outside still get fitness 0 and are not trained.
         feasible = list(space.feasible_points)
-        self.population = [self._individual(encode(self.rng.choice(feasible))) for _ in range(self.config.population)]
+        to_bits = getattr(space, "encode", encode)  # spaces other than the architecture one bring their own
+        self.population = [self._individual(to_bits(self.rng.choice(feasible))) for _ in range(self.config.population)]
         self._waiting = True  # population awaits fitness
 
     def _individual(self, bits: Sequence[int]) -> _Individual:
