@@ -21,25 +21,9 @@ from biowear.compress import (
 )
 from biowear.compress.encode import HEADER_BITS
 from biowear.cost import profile
-from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
 from biowear.errors import ConfigError
 from biowear.models import ResNetLSTMGenes, build
 from biowear.train import TrainConfig, evaluate, fit
-
-
-@pytest.fixture(scope="module")
-def task():
-    cfg = DataConfig(
-        datasets=("synthetic_ecg",),
-        labels="binary",
-        records=("syn000", "syn003", "syn006"),
-        fs_hz=128.0,
-        window=WindowConfig(kind="beat", window_samples=128),
-    )
-    data = prepare(cfg)
-    split = make_split(data, SplitConfig(seed=0))
-    arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
-    return data, split, arrays
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,9 @@ import torch
 from torch import nn
 
 from biowear.compress.int8 import Int8Config, deployable, int8_storage_bytes, qat_int8, quantize_int8
-from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
 from biowear.errors import ConfigError
 from biowear.models import EcgCnnSpec, ResNetLSTMGenes, build, build_spec
 from biowear.train import TrainConfig, fit
-
-
-@pytest.fixture(scope="module")
-def task():
-    cfg = DataConfig(
-        datasets=("synthetic_ecg",),
-        labels="binary",
-        records=("syn000", "syn003", "syn006"),
-        fs_hz=128.0,
-        window=WindowConfig(kind="beat", window_samples=128),
-    )
-    data = prepare(cfg)
-    split = make_split(data, SplitConfig(seed=0))
-    return data, split, (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
 
 
 @pytest.fixture(scope="module")

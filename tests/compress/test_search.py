@@ -3,28 +3,36 @@ from __future__ import annotations
 import pytest
 
 from biowear.compress.search import CompressionGenes, CompressionSpace, search
-from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
 from biowear.errors import ConfigError
 from biowear.models import ResNetLSTMGenes, build
 from biowear.search.objective import Objective
 from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig, fit
+from tests.compress.helpers import synthetic_binary
 
 
 @pytest.fixture(scope="module")
 def task():
-    cfg = DataConfig(
-        datasets=("synthetic_ecg",),
-        labels="binary",
-        records=("syn000", "syn003"),
-        fs_hz=128.0,
-        window=WindowConfig(kind="beat", window_samples=128),
-    )
-    data = prepare(cfg)
-    split = make_split(data, SplitConfig(seed=0))
+    data, split, arrays = synthetic_binary(("syn000", "syn003"))
     model = build(ResNetLSTMGenes(1, 1, 4), 1, 2, seed=0)
-    fit(model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], TrainConfig(epochs=1))
+    fit(model, *arrays, TrainConfig(epochs=1))
     return model, data, split
+
+
+def _exhaustive(task, space, directory, seen=None, finetune_epochs=0):
+    model, data, split = task
+    listener = None if seen is None else (lambda label, resumed: seen.append((label, resumed)))
+    return search(
+        model,
+        data,
+        split,
+        TrainConfig(epochs=1),
+        space,
+        "exhaustive",
+        finetune_epochs=finetune_epochs,
+        directory=directory,
+        progress=listener,
+    )
 
 
 def test_space_chromosomes_round_trip_and_canonicalise():
@@ -54,20 +62,9 @@ def test_space_rejects_bad_grids(kwargs, message):
 
 
 def test_exhaustive_search_measures_every_point_and_resumes(task, tmp_path):
-    model, data, split = task
     space = CompressionSpace(("global",), (0.0, 0.6), (2, 4))
     seen: list[tuple[str, bool]] = []
-    points = search(
-        model,
-        data,
-        split,
-        TrainConfig(epochs=1),
-        space,
-        "exhaustive",
-        finetune_epochs=0,
-        directory=tmp_path,
-        progress=lambda label, resumed: seen.append((label, resumed)),
-    )
+    points = _exhaustive(task, space, tmp_path, seen)
     labels = [p.label() for p in points]
     assert labels == [
         "original",
@@ -81,21 +78,11 @@ def test_exhaustive_search_measures_every_point_and_resumes(task, tmp_path):
     assert (tmp_path / "pruned" / "global-0.6.pt").exists()
 
     seen.clear()  # same setup again: everything comes from the resume file, nothing is re-measured
-    again = search(
-        model,
-        data,
-        split,
-        TrainConfig(epochs=1),
-        space,
-        "exhaustive",
-        finetune_epochs=0,
-        directory=tmp_path,
-        progress=lambda label, resumed: seen.append((label, resumed)),
-    )
+    again = _exhaustive(task, space, tmp_path, seen)
     assert [p.label() for p in again] == labels and all(resumed for _, resumed in seen)
     assert [p.quality for p in again] == [p.quality for p in points]
     with pytest.raises(ConfigError, match="another network or setup"):
-        search(model, data, split, TrainConfig(epochs=1), space, "exhaustive", finetune_epochs=1, directory=tmp_path)
+        _exhaustive(task, space, tmp_path, finetune_epochs=1)
 
 
 def test_genetic_strategies_search_the_space(task):
