@@ -27,3 +27,21 @@ def test_named_schedules_share_the_finetuning_budget():
         schedule("lottery", 0.5, "layer", 2, 2, net)
     with pytest.raises(ConfigError, match="needs the model"):
         schedule("multistage", 0.5, "layer", 2, 2, None)
+
+
+def test_lamp_scores_by_hand_and_no_layer_is_emptied():
+    import torch
+
+    from biowear.compress.prune import lamp_scores, magnitude_masks
+
+    scores = lamp_scores(torch.tensor([2.0, -1.0, 3.0]))
+    torch.testing.assert_close(scores, torch.tensor([4 / 13, 1 / 14, 1.0], dtype=torch.float64))
+    gen = torch.Generator().manual_seed(0)
+    params = {"big": torch.randn(400, generator=gen), "tiny": 1e-3 * torch.randn(100, generator=gen)}
+    glob = magnitude_masks(params, 0.8, "global")
+    lamp = magnitude_masks(params, 0.8, "lamp")
+    assert float(glob["tiny"].sum()) == 0  # class-blind magnitude empties the small-scale layer
+    assert 0 < float(lamp["tiny"].sum()) < 100 and 0 < float(lamp["big"].sum()) < 400
+    assert sum(int(m.sum()) for m in lamp.values()) == 100  # exactly 80% of 500 removed
+    extreme = magnitude_masks(params, 0.99, "lamp")
+    assert all(float(m.sum()) >= 1 for m in extreme.values())  # every layer keeps its largest weight

@@ -41,7 +41,7 @@ def load_model(path: Path):
 def compress(
     model_path: Annotated[Path, typer.Argument(help="model.pt saved by `biowear train --out` or an exploration")],
     config: Annotated[Path, typer.Option(help="the run's config.json or the study's <name>.config.json")],
-    methods: Annotated[str, typer.Option(help="pruning methods: layer,global")] = "layer,global",
+    methods: Annotated[str, typer.Option(help="pruning methods: layer,global,lamp")] = "layer,global",
     sparsity: Annotated[str, typer.Option(help="comma-separated sparsities in (0, 1)")] = "0.5,0.7,0.9",
     bits: Annotated[str, typer.Option(help="comma-separated k-means bits in 1..8")] = "2,4,6,8",
     finetune_epochs: Annotated[int, typer.Option(help="total fine-tuning epochs of every pruning schedule")] = 2,

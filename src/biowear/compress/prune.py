@@ -19,7 +19,7 @@ from torch import nn
 from biowear.errors import ConfigError
 from biowear.train import NullCallback, TrainConfig, fit
 
-PRUNE_SCOPES: tuple[str, ...] = ("layer", "global")
+PRUNE_SCOPES: tuple[str, ...] = ("layer", "global", "lamp")
 #: Parameter names that are weights (never biases or batch-norm affine terms).
 _WEIGHT_SUFFIXES = ("weight", "weight_ih_l0", "weight_hh_l0")
 
@@ -44,27 +44,41 @@ def _check_sparsity(sparsity: float) -> None:
         raise ConfigError(f"sparsity must be within [0, 1), got {sparsity}")
 
 
+def lamp_scores(weight: torch.Tensor) -> torch.Tensor:
+    """Layer-adaptive magnitude scores (Lee et al. 2021, LAMP): ``w_u^2 / sum of w_v^2 over the weights at least
+    as large``, so the largest weight of every layer scores 1 and scores compare across layers."""
+    sq = weight.detach().flatten().double() ** 2
+    order = torch.argsort(sq, stable=True)
+    ordered = sq[order]
+    tail = torch.flip(torch.cumsum(torch.flip(ordered, [0]), 0), [0])
+    scores = torch.empty_like(sq)
+    scores[order] = ordered / tail.clamp_min(torch.finfo(torch.float64).tiny)
+    return scores.view_as(weight)
+
+
 def magnitude_masks(params: dict[str, torch.Tensor], sparsity: float, scope: str) -> Masks:
-    """Keep-masks (1 = keep) removing the ``sparsity`` fraction of smallest |w|.
+    """Keep-masks (1 = keep) removing the ``sparsity`` fraction of lowest-scoring weights.
 
     Args:
         params: the weights to consider.
         sparsity: fraction to remove, in [0, 1).
-        scope: ``layer`` (the fraction in every tensor) or ``global`` (over all tensors together:
-            class-blind, so layers lose different fractions).
+        scope: ``layer`` (the fraction of smallest |w| in every tensor, Han et al.), ``global`` (smallest |w|
+            over all tensors together: class-blind, Marchisio et al., so layers lose different fractions) or
+            ``lamp`` (global over LAMP scores, which rescale each layer so none is emptied).
     """
     _check_sparsity(sparsity)
     if scope not in PRUNE_SCOPES:
         raise ConfigError(f"unknown pruning scope {scope!r}; valid options are: {', '.join(PRUNE_SCOPES)}")
     if scope == "layer":
         return {name: _threshold_mask(p.detach().abs(), sparsity) for name, p in params.items()}
-    flat = torch.cat([p.detach().abs().flatten() for p in params.values()])
+    scores = {n: (lamp_scores(p) if scope == "lamp" else p.detach().abs()) for n, p in params.items()}
+    flat = torch.cat([v.flatten() for v in scores.values()])
     k = int(round(sparsity * flat.numel()))
     if k == 0:
         return {name: torch.ones_like(p) for name, p in params.items()}
     threshold = torch.kthvalue(flat, k).values
-    masks = {name: (p.detach().abs() > threshold).float() for name, p in params.items()}
-    return _fix_ties(masks, params, k)
+    masks = {name: (v > threshold).to(params[name].dtype) for name, v in scores.items()}
+    return _fix_ties(masks, scores, k)
 
 
 def _threshold_mask(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
@@ -76,13 +90,13 @@ def _threshold_mask(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
     return mask
 
 
-def _fix_ties(masks: Masks, params: dict[str, torch.Tensor], k: int) -> Masks:
-    """Equal magnitudes at the threshold can remove more than ``k``; keep the excess (largest index first)."""
+def _fix_ties(masks: Masks, scores: dict[str, torch.Tensor], k: int) -> Masks:
+    """Equal scores at the threshold can remove more than ``k``; keep the excess (largest index first)."""
     removed = sum(int((m == 0).sum()) for m in masks.values())
     if removed <= k:
         return masks
     flat_masks = torch.cat([m.flatten() for m in masks.values()])
-    flat_scores = torch.cat([p.detach().abs().flatten() for p in params.values()])
+    flat_scores = torch.cat([v.flatten() for v in scores.values()])
     order = torch.argsort(flat_scores, stable=True)
     flat_masks = torch.ones_like(flat_masks)
     flat_masks[order[:k]] = 0.0

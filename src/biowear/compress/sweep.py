@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, qat_int8, quantize_int8
-from biowear.compress.prune import SCHEDULES, prune, schedule
+from biowear.compress.prune import PRUNE_SCOPES, SCHEDULES, prune, schedule
 from biowear.compress.quantize import StorageFormat, kmeans_quantize, pruned_storage_bytes, quantized_storage_bytes
 from biowear.compress.structured import structured_prune
 from biowear.cost import profile
@@ -26,7 +26,7 @@ from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
 from biowear.train import Metrics, TrainConfig, evaluate, fit
 
-PRUNE_METHODS: tuple[str, ...] = ("layer", "global")
+PRUNE_METHODS: tuple[str, ...] = PRUNE_SCOPES
 
 
 @dataclass(frozen=True)
