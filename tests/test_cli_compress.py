@@ -43,26 +43,24 @@ def _compress(run, *extra: str) -> list[str]:
 
 
 def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
-    res = runner.invoke(
-        app,
-        _compress(
-            trained_run,
-            "--sparsity",
-            "0.6",
-            "--bits",
-            "3",
-            "--finetune-epochs",
-            "1",
-            "--max-loss-pp",
-            "5",
-            "--qat-epochs",
-            "1",
-            "--structured",
-            "0.5",
-            "--out",
-            str(tmp_path),
-        ),
+    res_args = _compress(
+        trained_run,
+        "--sparsity",
+        "0.6",
+        "--bits",
+        "3",
+        "--finetune-epochs",
+        "1",
+        "--max-loss-pp",
+        "5",
+        "--qat-epochs",
+        "1",
+        "--structured",
+        "0.5",
+        "--out",
+        str(tmp_path),
     )
+    res = runner.invoke(app, res_args)
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "compression.json").read_text())
     labels = [p["variant"] for p in report["points"]]
@@ -87,6 +85,13 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     assert any(p["pareto"] for p in report["points"])
     assert (tmp_path / "front.png").stat().st_size > 5_000 and (tmp_path / "roc.png").stat().st_size > 5_000
     assert "SYNTHETIC" in res.output
+    lines = (tmp_path / "sweep.jsonl").read_text().splitlines()
+    kept = len(lines) - 3  # as if killed three points before the end
+    (tmp_path / "sweep.jsonl").write_text("\n".join(lines[:kept]) + "\n")
+    again = runner.invoke(app, res_args)
+    assert again.exit_code == 0, again.output
+    assert again.output.count("resumed") == kept - 1 and again.output.count("measured") == 3
+    assert json.loads((tmp_path / "compression.json").read_text())["points"][0] == report["points"][0]
 
 
 def test_compress_bad_input(trained_run, tmp_path):

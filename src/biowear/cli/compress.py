@@ -66,7 +66,7 @@ def compress(
         str,
         typer.Option(
             help="grid (every combination, plus int8/structured) or a search strategy over method x sparsity x "
-            "bits: exhaustive | random | ga-roulette | ga-tournament | nsga2 | spea2 (resumable in --out)"
+            "bits: exhaustive | random | ga-roulette | ga-tournament | nsga2 | spea2 (both resumable in --out)"
         ),
     ] = "grid",
     population: Annotated[int, typer.Option(help="GA population of a search strategy")] = 12,
@@ -127,7 +127,7 @@ def compress(
             GAConfig(population=population, generations=generations),
             seed=seed,
             directory=out,
-            progress=lambda label, resumed: console.print(f"  {'resumed' if resumed else 'measured'} {label}"),
+            progress=_progress,
         )
         _report(points, genes.label(), metric, max_loss_pp, synthetic, out)
         return
@@ -141,15 +141,20 @@ def compress(
         [int(b) for b in _floats(bits)],
         finetune_epochs,
         metric,
-        progress=lambda label: console.print(f"  measured {label}"),
+        progress=_progress,
         schedules=schedules,
         steps=steps,
         storage=storage,
         int8=int8_config,
         qat_epochs=qat_epochs,
         structured=_floats(structured),
+        directory=out,
     )
     _report(points, genes.label(), metric, max_loss_pp, synthetic, out)
+
+
+def _progress(label: str, resumed: bool) -> None:
+    console.print(f"  {'resumed' if resumed else 'measured'} {label}")
 
 
 def _report(points, label: str, metric: str, max_loss_pp: float, synthetic: bool, out: Path) -> None:

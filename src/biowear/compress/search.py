@@ -13,26 +13,22 @@ soon as it exists, so a killed search loses at most the candidate in flight.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-import torch
 from torch import nn
 
 from biowear.compress.prune import SCHEDULES
 from biowear.compress.quantize import StorageFormat
+from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.compress.sweep import PRUNE_METHODS, CompressionPoint, Measurer, pruned_variant
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
 from biowear.search.objective import Objective
 from biowear.search.strategies import STRATEGIES, GAConfig, make_strategy
-from biowear.train import Metrics, TrainConfig
+from biowear.train import TrainConfig
 
 DEFAULT_SPARSITIES: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98)
 
@@ -122,57 +118,6 @@ class CompressionSpace:
         return self.genes(*values)
 
 
-def _point_to_json(point: CompressionPoint) -> str:
-    return json.dumps(asdict(point))
-
-
-def _point_from_json(text: str) -> CompressionPoint:
-    d = json.loads(text)
-    d["metrics"] = Metrics(**d["metrics"])
-    return CompressionPoint(**d)
-
-
-def _run_key(model: nn.Module, data: PreparedDataset, split: Split, settings: dict[str, object]) -> str:
-    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().numpy().tobytes())
-    h.update(np.ascontiguousarray(data.x[split.test]).tobytes())
-    return h.hexdigest()[:16]
-
-
-class _Progress:
-    """Measured points by chromosome, persisted to ``search.jsonl`` when a directory is given."""
-
-    def __init__(self, directory: Path | None, key: str):
-        self.points: dict[CompressionGenes | None, CompressionPoint] = {}
-        self.file = None if directory is None else directory / "search.jsonl"
-        if self.file is None:
-            return
-        directory.mkdir(parents=True, exist_ok=True)
-        if self.file.exists():
-            lines = self.file.read_text().splitlines()
-            if not lines or json.loads(lines[0]).get("key") != key:
-                raise ConfigError(
-                    f"{self.file} holds a search of another network or setup; use another output folder or "
-                    "delete the file to start over"
-                )
-            for line in lines[1:]:
-                if line.strip():
-                    entry = json.loads(line)
-                    genes = None if entry["genes"] is None else CompressionGenes(**entry["genes"])
-                    self.points[genes] = _point_from_json(entry["point"])
-        else:
-            self.file.write_text(json.dumps({"key": key}) + "\n")
-
-    def add(self, genes: CompressionGenes | None, point: CompressionPoint) -> None:
-        self.points[genes] = point
-        if self.file is not None:
-            entry = {"genes": None if genes is None else asdict(genes), "point": _point_to_json(point)}
-            with self.file.open("a") as fh:
-                fh.write(json.dumps(entry) + "\n")
-
-
 def search(
     model: nn.Module,
     data: PreparedDataset,
@@ -189,7 +134,7 @@ def search(
     random_fraction: float = 0.1,
     seed: int = 0,
     directory: Path | None = None,
-    progress: Callable[[str, bool], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[CompressionPoint]:
     """Explore ``space`` with a registered strategy; returns the original and every measured point.
 
@@ -224,46 +169,41 @@ def search(
         "storage": asdict(fmt),
         "train": asdict(train),
     }
-    state = _Progress(directory, _run_key(m.base, data, split, settings))
-    pruned: dict[tuple[str, float], nn.Module] = {}
-    reported: set[CompressionGenes | None] = set()
+    state = ResumeFile(directory, "search.jsonl", run_key(m.base, data, split, settings))
+    label = CompressionPoint.make_label
+
+    nets: dict[tuple[str, float], nn.Module] = {}
 
     def pruned_net(method: str, sparsity: float) -> nn.Module:
-        if (method, sparsity) not in pruned:
-            path = None if directory is None else directory / "pruned" / f"{method}-{sparsity:g}.pt"
-            if path is not None and path.exists():  # resumed: pruned and fine-tuned before
-                net = copy.deepcopy(m.base)
-                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            else:
-                net = pruned_variant(m.base, method, sparsity, schedule_name, steps, finetune_epochs, train, m.arrays)
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    torch.save(net.state_dict(), path)
-            pruned[(method, sparsity)] = net
-        return pruned[(method, sparsity)]
+        if (method, sparsity) not in nets:
+            nets[(method, sparsity)] = state.pruned(
+                f"{method}-{sparsity:g}",
+                m.base,
+                lambda: pruned_variant(
+                    m.base, method, sparsity, schedule_name, steps, finetune_epochs, train, m.arrays
+                ),
+            )
+        return nets[(method, sparsity)]
 
-    def measured(genes: CompressionGenes | None) -> CompressionPoint:
-        if genes not in state.points:
-            if genes is None:
-                point = m.point(m.base, "original", 0.0, None)
-            elif genes.method == "none":
-                point = m.kmeans(m.base, "original", 0.0, genes.bits, seed=train.seed)
-            else:
-                net = pruned_net(genes.method, genes.sparsity)
-                point = m.kmeans(net, f"prune-{genes.method}", genes.sparsity, genes.bits, seed=train.seed)
-            state.add(genes, point)
-            if progress:
-                progress(point.label(), False)
-        elif progress and genes not in reported:  # from the resume file; repeats within a run stay quiet
-            progress(state.points[genes].label(), True)
-        reported.add(genes)
-        return state.points[genes]
+    def measured(genes: CompressionGenes) -> CompressionPoint:
+        if genes.method == "none":
+            return state.measure(
+                label("kmeans", 0.0, genes.bits),
+                lambda: m.kmeans(m.base, "original", 0.0, genes.bits, seed=train.seed),
+                progress,
+            )
+        name = f"prune-{genes.method}"
+        return state.measure(
+            label(name + "+kmeans", genes.sparsity, genes.bits),
+            lambda: m.kmeans(pruned_net(genes.method, genes.sparsity), name, genes.sparsity, genes.bits, train.seed),
+            progress,
+        )
 
     def fitness(point: CompressionPoint) -> tuple[float, ...]:
         h = objective.hardware_score(point.storage_bytes, m.base_storage)
         return (point.quality, h) if n_obj == 2 else (objective.phi(point.quality, h),)
 
-    measured(None)
+    state.measure("original", lambda: m.point(m.base, "original", 0.0, None), progress)
     while not strat.done:
         asked = strat.ask()
         strat.tell({g: fitness(measured(g)) for g in asked})  # type: ignore[arg-type,misc]

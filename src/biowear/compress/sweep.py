@@ -9,9 +9,11 @@ latency).
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +22,7 @@ from torch import nn
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, qat_int8, quantize_int8
 from biowear.compress.prune import PRUNE_SCOPES, SCHEDULES, prune, schedule
 from biowear.compress.quantize import StorageFormat, kmeans_quantize, pruned_storage_bytes, quantized_storage_bytes
+from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.compress.structured import structured_prune
 from biowear.cost import profile
 from biowear.data import PreparedDataset, Split
@@ -46,11 +49,15 @@ class CompressionPoint:
     latency_ms: float
 
     def label(self) -> str:
-        parts = [self.method]
-        if self.sparsity:
-            parts.append(f"s={self.sparsity:g}")
-        if self.bits and not self.method.startswith("int8"):
-            parts.append(f"q={self.bits}")
+        return self.make_label(self.method, self.sparsity, self.bits)
+
+    @staticmethod
+    def make_label(method: str, sparsity: float, bits: int | None) -> str:
+        parts = [method]
+        if sparsity:
+            parts.append(f"s={sparsity:g}")
+        if bits and not method.startswith("int8"):
+            parts.append(f"q={bits}")
         return " ".join(parts)
 
 
@@ -91,13 +98,14 @@ def sweep(
     bits: Sequence[int] = (2, 4, 8),
     finetune_epochs: int = 2,
     metric: str = "accuracy",
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     schedules: Sequence[str] = ("one-shot",),
     steps: int = 3,
     storage: StorageFormat | None = None,
     int8: Int8Config | None = None,
     qat_epochs: int = 0,
     structured: Sequence[float] = (),
+    directory: Path | None = None,
 ) -> list[CompressionPoint]:
     """Evaluate the original, quantisation alone, each pruning (with fine-tuning) and each prune+quantise.
 
@@ -107,7 +115,8 @@ def sweep(
     float32 biases and batch-norm values). With ``int8``, the original network is also quantised to int8
     (post-training, and with ``qat_epochs`` of quantisation-aware training) and run with int8 kernels. Each
     ratio in ``structured`` removes that fraction of channels (a smaller dense network, fine-tuned for
-    ``finetune_epochs``; its point's ``sparsity`` is the channel ratio).
+    ``finetune_epochs``; its point's ``sparsity`` is the channel ratio). With ``directory`` the sweep is
+    resumable (:mod:`biowear.compress.resume`); ``progress(label, resumed)`` hears of every point.
 
     Raises:
         ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
@@ -128,44 +137,62 @@ def sweep(
             raise ConfigError(f"bits must be integers within 1..8, got {q}")
     m = Measurer(model, data, split, metric, storage)
     base, arrays = m.base, m.arrays
+    settings = {
+        "finetune_epochs": finetune_epochs,
+        "steps": steps,
+        "metric": metric,
+        "storage": asdict(m.fmt),
+        "int8": None if int8 is None else asdict(int8),
+        "qat_epochs": qat_epochs,
+        "train": asdict(train),
+    }
+    state = ResumeFile(directory, "sweep.jsonl", run_key(base, data, split, settings))
+    label = CompressionPoint.make_label
 
-    def quantised(net: nn.Module, method: str, s: float) -> list[CompressionPoint]:
-        out = []
+    def variant(method: str, s: float, net: Callable[[], nn.Module], stored=None) -> list[CompressionPoint]:
+        """The network ``net()`` (built only if a point is missing) and its k-means versions."""
+        get = functools.cache(net)
+        out = [state.measure(label(method, s, None), lambda: m.point(get(), method, s, None, stored), progress)]
+        kname = method + "+kmeans" if method != "original" else "kmeans"
         for q in bits:
-            out.append(m.kmeans(net, method, s, q, seed=train.seed))
-            if progress:
-                progress(out[-1].label())
+            out.append(
+                state.measure(label(kname, s, q), lambda q=q: m.kmeans(get(), method, s, q, train.seed), progress)
+            )
         return out
 
-    points = [m.point(base, "original", 0.0, None)]
-    points += quantised(base, "original", 0.0)
+    points = variant("original", 0.0, lambda: base)
     if int8 is not None:
-        variants = [quantize_int8(base, arrays[0], int8)]
+        int8_variants = [("ptq", lambda: quantize_int8(base, arrays[0], int8))]
         if qat_epochs:
-            variants.append(qat_int8(base, arrays, train, qat_epochs, int8))
-        for qnet in variants:
-            points.append(m.point(base, f"int8-{qnet.method}", 0.0, 8, int8_storage_bytes(qnet), runs=qnet))
-            if progress:
-                progress(points[-1].label())
+            int8_variants.append(("qat", lambda: qat_int8(base, arrays, train, qat_epochs, int8)))
+        for kind, make in int8_variants:
+
+            def measure_int8(make=make, kind=kind) -> CompressionPoint:
+                qnet = make()
+                return m.point(base, f"int8-{kind}", 0.0, 8, int8_storage_bytes(qnet), runs=qnet)
+
+            points.append(state.measure(label(f"int8-{kind}", 0.0, 8), measure_int8, progress))
     tune = replace(train, patience=0)
     for ratio in structured:
-        net = copy.deepcopy(base)
-        structured_prune(net, m.shape, ratio)
-        if finetune_epochs:
-            fit(net, *arrays, config=replace(tune, epochs=finetune_epochs))
-        points.append(m.point(net.cpu(), "structured", ratio, None, profile(net.cpu(), m.shape).storage_bytes(32)))
-        if progress:
-            progress(points[-1].label())
-        points += quantised(net, "structured", ratio)
+
+        def smaller(ratio=ratio) -> nn.Module:
+            net = copy.deepcopy(base)
+            structured_prune(net, m.shape, ratio)
+            if finetune_epochs:
+                fit(net, *arrays, config=replace(tune, epochs=finetune_epochs))
+            return net.cpu()
+
+        points += variant("structured", ratio, smaller)
     for sched in schedules:
         for method in methods:
             for s in sparsities:
-                net = pruned_variant(base, method, s, sched, steps, finetune_epochs, train, arrays)
                 name = f"prune-{method}" + ("" if sched == "one-shot" else f"-{sched}")
-                points.append(m.point(net, name, s, None))
-                if progress:
-                    progress(points[-1].label())
-                points += quantised(net, name, s)
+
+                def pruned(method=method, s=s, sched=sched, name=name) -> nn.Module:
+                    build = lambda: pruned_variant(base, method, s, sched, steps, finetune_epochs, train, arrays)  # noqa: E731
+                    return state.pruned(f"{name}-{s:g}", base, build)
+
+                points += variant(name, s, pruned)
     return points
 
 
@@ -217,7 +244,8 @@ class Measurer:
         metrics = evaluate(runs, self.x_test, self.y_test, self.classes)
         cost = profile(net.cpu(), self.shape)
         if stored is None:
-            stored = pruned_storage_bytes(net, self.fmt) if sparsity else cost.storage_bytes(32)
+            pruned = sparsity and method != "structured"  # a structurally pruned network is dense
+            stored = pruned_storage_bytes(net, self.fmt) if pruned else cost.storage_bytes(32)
         quality = quality_of(metrics, self.metric)
         return CompressionPoint(
             method,
