@@ -13,10 +13,10 @@ from biowear.compress.encode import decode_tensor, encode_tensor
 from biowear.compress.int8 import int8_storage_bytes, quantize_int8
 from biowear.compress.structured import structured_prune
 from biowear.cost import profile
-from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
 from biowear.models import ResNetLSTMGenes, build
 from biowear.train import TrainConfig, evaluate, fit
 from tests.conftest import require_dataset
+from tests.realdata.helpers import binary_beats
 
 pytestmark = pytest.mark.realdata
 
@@ -24,15 +24,7 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture(scope="module")
 def mitdb_model():
     require_dataset("mitdb")
-    cfg = DataConfig(
-        datasets=("mitdb",),
-        labels="binary",
-        records=("100", "106", "119", "208"),
-        fs_hz=128.0,
-        window=WindowConfig(kind="beat", window_samples=128),
-    )
-    data = prepare(cfg)
-    split = make_split(data, SplitConfig(seed=0))
+    data, split = binary_beats()
     arrays = (data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val])
     model = build(ResNetLSTMGenes(1, 1, 4), 1, 2, seed=0)
     fit(model, *arrays, TrainConfig(epochs=3, batch_size=128, seed=0))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from biowear.data import DataConfig, SplitConfig, WindowConfig, get_dataset, make_split, prepare
+from biowear.data import DataConfig, get_dataset, prepare
 from biowear.models import ResNetLSTMGenes
 from biowear.train import TrainConfig, train_network
 from tests.conftest import require_dataset
+from tests.realdata.helpers import binary_beats
 
 pytestmark = pytest.mark.realdata
 
@@ -42,15 +43,7 @@ def test_cudb_vf_episodes_become_a_class():
 def test_brief_training_on_a_few_records_beats_chance():
     require_dataset("mitdb")
     # 1 s beat-centred windows at 128 Hz keep this CI test to well under a minute on 2 cores
-    cfg = DataConfig(
-        datasets=("mitdb",),
-        labels="binary",
-        records=("100", "106", "119", "208"),
-        fs_hz=128.0,
-        window=WindowConfig(kind="beat", window_samples=128),
-    )
-    data = prepare(cfg)
-    split = make_split(data, SplitConfig(seed=0))
+    data, split = binary_beats()
     run = train_network(data, split, ResNetLSTMGenes(1, 1, 4), TrainConfig(epochs=3, batch_size=128, seed=0))
     y_test = data.y[split.test]
     majority = np.bincount(y_test).max() / len(y_test)
