@@ -43,23 +43,8 @@ def _compress(run, *extra: str) -> list[str]:
 
 
 def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
-    res_args = _compress(
-        trained_run,
-        "--sparsity",
-        "0.6",
-        "--bits",
-        "3",
-        "--finetune-epochs",
-        "1",
-        "--max-loss-pp",
-        "5",
-        "--qat-epochs",
-        "1",
-        "--structured",
-        "0.5",
-        "--out",
-        str(tmp_path),
-    )
+    options = "--sparsity 0.6 --bits 3 --finetune-epochs 1 --max-loss-pp 5 --qat-epochs 1 --structured 0.5"
+    res_args = _compress(trained_run, *options.split(), "--out", str(tmp_path))
     res = runner.invoke(app, res_args)
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "compression.json").read_text())
@@ -142,23 +127,8 @@ def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
 
 
 def test_compress_search_strategy_resumes(trained_run, tmp_path):
-    args = _compress(
-        trained_run,
-        "--strategy",
-        "nsga2",
-        "--population",
-        "4",
-        "--generations",
-        "1",
-        "--sparsity",
-        "0.5",
-        "--bits",
-        "2,4",
-        "--finetune-epochs",
-        "0",
-        "--out",
-        str(tmp_path),
-    )
+    options = "--strategy nsga2 --population 4 --generations 1 --sparsity 0.5 --bits 2,4 --finetune-epochs 0"
+    args = _compress(trained_run, *options.split(), "--out", str(tmp_path))
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "compression.json").read_text())
