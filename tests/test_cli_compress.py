@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from biowear.cli import app
@@ -42,12 +43,17 @@ def _compress(run, *extra: str) -> list[str]:
     return ["compress", str(run / "model.pt"), "--config", str(run / "config.json"), *extra]
 
 
+def _run(args: list[str], out) -> tuple[Result, dict]:
+    """Invoke the CLI, check it succeeded, and read the report it wrote to ``out``."""
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return res, json.loads((out / "compression.json").read_text())
+
+
 def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
     options = "--sparsity 0.6 --bits 3 --finetune-epochs 1 --max-loss-pp 5 --qat-epochs 1 --structured 0.5"
     res_args = _compress(trained_run, *options.split(), "--out", str(tmp_path))
-    res = runner.invoke(app, res_args)
-    assert res.exit_code == 0, res.output
-    report = json.loads((tmp_path / "compression.json").read_text())
+    res, report = _run(res_args, tmp_path)
     labels = [p["variant"] for p in report["points"]]
     assert labels == [
         "original",
@@ -129,9 +135,7 @@ def test_compress_schedules_at_equal_budget(trained_run, tmp_path):
 def test_compress_search_strategy_resumes(trained_run, tmp_path):
     options = "--strategy nsga2 --population 4 --generations 1 --sparsity 0.5 --bits 2,4 --finetune-epochs 0"
     args = _compress(trained_run, *options.split(), "--out", str(tmp_path))
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
-    report = json.loads((tmp_path / "compression.json").read_text())
+    res, report = _run(args, tmp_path)
     assert report["points"][0]["variant"] == "original" and len(report["points"]) >= 2
     assert (tmp_path / "search.jsonl").exists() and "resumed" not in res.output
     again = runner.invoke(app, args)
