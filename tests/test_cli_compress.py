@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from click.testing import Result
 from typer.testing import CliRunner
 
 from biowear.cli import app
@@ -43,7 +43,7 @@ def _compress(run, *extra: str) -> list[str]:
     return ["compress", str(run / "model.pt"), "--config", str(run / "config.json"), *extra]
 
 
-def _run(args: list[str], out) -> tuple[Result, dict]:
+def _run(args: list[str], out) -> tuple[Any, dict]:
     """Invoke the CLI, check it succeeded, and read the report it wrote to ``out``."""
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
