@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -57,6 +59,14 @@ def test_int8_storage_is_a_quarter_of_float_plus_scales(trained):
     f = quantize_int8(trained, np.zeros((8, 1, 128), np.float32), Int8Config(lstm="float"))
     lstm = sum(p.numel() for p in trained.lstm.lstm.parameters())
     assert int8_storage_bytes(f) > stored + 2.5 * lstm  # a float LSTM stores 4 bytes per value, not 1
+    edgeless = copy.deepcopy(trained)
+    with torch.no_grad():  # pruned edge taps must still count: storage follows the true kernel width
+        for m in edgeless.modules():
+            if isinstance(m, nn.Conv1d):
+                m.weight[:, :, 0] = 0.0
+                m.weight[:, :, -1] = 0.0
+    calib = np.random.default_rng(0).normal(size=(32, 1, 128)).astype(np.float32)
+    assert int8_storage_bytes(quantize_int8(edgeless, calib)) == stored
 
 
 def test_qat_fine_tunes_fake_quantised_and_converts(task, trained):

@@ -155,9 +155,11 @@ def deployable(model: nn.Module, input_shape: Sequence[int]) -> nn.Module:
 class Int8Network(nn.Module):
     """An int8 network: the converted graph plus the engine its packed weights belong to."""
 
-    def __init__(self, graph: nn.Module, engine: str, method: str):
+    def __init__(self, graph: nn.Module, engine: str, method: str, kernels: dict[str, int] | None = None):
         super().__init__()
         self.graph, self.engine, self.method = graph, engine, method
+        #: true kernel width of every convolution :func:`deployable` widened with zero taps, by module path
+        self.kernels = dict(kernels or {})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with _engine(self.engine):
@@ -189,7 +191,11 @@ def _prepare(model: nn.Module, input_shape: Sequence[int], config: Int8Config, q
         ) from exc
 
 
-def _convert(prepared: nn.Module, config: Int8Config, method: str) -> Int8Network:
+def _kernels(model: nn.Module) -> dict[str, int]:
+    return {name: m.kernel_size[0] for name, m in model.named_modules() if isinstance(m, SamePadConv1d)}
+
+
+def _convert(prepared: nn.Module, config: Int8Config, method: str, kernels: dict[str, int]) -> Int8Network:
     from torch.ao.quantization import quantize_dynamic
     from torch.ao.quantization.quantize_fx import convert_fx
 
@@ -198,7 +204,7 @@ def _convert(prepared: nn.Module, config: Int8Config, method: str) -> Int8Networ
         graph = convert_fx(prepared.cpu().eval())
         if config.lstm == "dynamic":
             graph = quantize_dynamic(graph, {nn.LSTM}, dtype=torch.qint8)
-    return Int8Network(graph, config.engine, method)
+    return Int8Network(graph, config.engine, method, kernels)
 
 
 def quantize_int8(
@@ -225,7 +231,7 @@ def quantize_int8(
     with torch.no_grad(), _engine(config.engine):
         for start in range(0, len(pick), batch_size):
             prepared(torch.from_numpy(x[np.sort(pick[start : start + batch_size])]))
-    return _convert(prepared, config, "ptq")
+    return _convert(prepared, config, "ptq", _kernels(model))
 
 
 def qat_int8(
@@ -249,24 +255,18 @@ def qat_int8(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit(prepared, *data, config=replace(train, epochs=epochs, device="cpu"))
-    return _convert(prepared, config, "qat")
+    return _convert(prepared, config, "qat", _kernels(model))
 
 
-def _stored_weight_elems(w: torch.Tensor) -> int:
-    """Elements of a quantised conv/dense weight, not counting all-zero edge taps added by :func:`deployable`."""
-    if w.dim() != 3:
-        return w.numel()
-    used = (w.int_repr() != 0).flatten(0, 1).any(dim=0).nonzero()
-    taps = int(used.max() - used.min() + 1) if used.numel() else w.shape[-1]
-    return w.shape[0] * w.shape[1] * taps
-
-
-def _quantized_tensor_bytes(t: torch.Tensor) -> int:
+def _quantized_tensor_bytes(t: torch.Tensor, kernel: int | None = None) -> int:
+    """Stored bytes of a tensor; a quantised conv weight counts ``kernel`` taps (not the zero taps added by
+    :func:`deployable`) plus one float32 scale per output channel."""
     if not t.is_quantized:
         return t.numel() * t.element_size()
     per_channel = t.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric)
     scales = t.q_per_channel_scales().numel() if per_channel else 1
-    return _stored_weight_elems(t) * t.element_size() + 4 * scales  # int8 values + float32 scales
+    elems = t.numel() if kernel is None else t.shape[0] * t.shape[1] * kernel
+    return elems * t.element_size() + 4 * scales
 
 
 def int8_storage_bytes(net: Int8Network) -> int:
@@ -275,18 +275,19 @@ def int8_storage_bytes(net: Int8Network) -> int:
     from torch.ao.nn.quantized.dynamic import LSTM as DynamicLSTM
 
     total = 0
-    for module in net.graph.modules():
+    for name, module in net.graph.named_modules():
         if isinstance(module, DynamicLSTM):
             for group in module._weight_bias().values():
                 total += sum(_quantized_tensor_bytes(t) for t in group.values() if t is not None)
             continue
         if callable(getattr(module, "weight", None)):  # quantised conv/dense: weight() unpacks the int8 tensor
-            total += _quantized_tensor_bytes(module.weight()) + 5  # + output scale (float32) and zero point
+            weight = module.weight()
+            total += _quantized_tensor_bytes(weight, net.kernels.get(name)) + 5  # + output scale and zero point
             bias = module.bias() if callable(getattr(module, "bias", None)) else None
             total += 0 if bias is None else _quantized_tensor_bytes(bias)
             continue
-        for name, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
-            if name == "num_batches_tracked":  # training state, not stored
+        for key, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
+            if key == "num_batches_tracked":  # training state, not stored
                 continue
-            total += 1 if "zero_point" in name else _quantized_tensor_bytes(tensor)
+            total += 1 if "zero_point" in key else _quantized_tensor_bytes(tensor)
     return total
