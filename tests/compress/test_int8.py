@@ -10,7 +10,7 @@ from torch import nn
 from biowear.compress.int8 import Int8Config, deployable, int8_storage_bytes, qat_int8, quantize_int8
 from biowear.errors import ConfigError
 from biowear.models import EcgCnnSpec, ResNetLSTMGenes, build, build_spec
-from biowear.train import TrainConfig, fit
+from biowear.train import TrainConfig, evaluate, fit
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,14 @@ def test_bad_input_gets_clear_errors(trained):
         Int8Config(lstm="static")
     with pytest.raises(ConfigError, match="cannot trace _DataDependent"):
         quantize_int8(_DataDependent(), np.ones((4, 1, 8), np.float32))
+
+
+def test_int8_network_without_float_parameters_evaluates(task):
+    """An LSTM-only network quantises to packed int8 weights only (no float parameters left)."""
+    data, split, arrays = task
+    model = build(ResNetLSTMGenes(0, 1, 4), 1, 2, seed=0).eval()
+    q = quantize_int8(model, arrays[0][:64])
+    assert next(q.parameters(), None) is None
+    metrics = evaluate(q, data.x[split.test], data.y[split.test], data.classes)
+    reference = evaluate(model, data.x[split.test], data.y[split.test], data.classes)
+    assert abs(metrics.accuracy - reference.accuracy) < 0.02

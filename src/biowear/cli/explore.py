@@ -210,11 +210,27 @@ def report(
 
 @app.command()
 def demo(out: Path = Path("runs/demo")) -> None:
-    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, cost table."""
+    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, compress the
+    first Pareto network, cost table."""
+    import hashlib
+
+    from biowear.cli.compress import compress
     from biowear.cost.grid import SPREAD
 
     console.print(SYNTHETIC_BANNER)
     compare(config=None, directory=out, study=None, executor="local", workers=2, alpha=None)
+    for model_path in sorted(out.glob("report-*/pareto_models/*/model.pt"))[:1]:
+        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:8]  # a retrained network gets a new folder
+        compress(
+            model_path,
+            config=model_path.parent.parent / "config.json",
+            methods="global,lamp",
+            sparsity="0.5,0.8",
+            bits="3,4",
+            finetune_epochs=1,
+            structured="0.5",
+            out=out / "compress" / f"{model_path.parent.name}-{digest}",
+        )
     cost(
         arch=[g.label() for g in SPREAD],
         grid=False,

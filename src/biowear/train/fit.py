@@ -260,8 +260,10 @@ def fit(
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities ``(n, n_classes)`` for inputs ``x``."""
-    device = next(model.parameters()).device
+    """Class probabilities ``(n, n_classes)`` for inputs ``x`` (on the model's device; CPU for a model without
+    float parameters, such as an int8 network)."""
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
     model.eval()
     out = []
     for start in range(0, len(x), batch_size):
