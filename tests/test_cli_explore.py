@@ -63,3 +63,12 @@ def test_explore_config_errors(tmp_path):
     assert "unknown key(s) epoch" in str(res.exception) or "unknown key(s) epoch" in res.output
     res = runner.invoke(app, ["explore", "--strategy", "hillclimb", "--dir", str(tmp_path / "y")])
     assert res.exit_code != 0
+
+
+def test_demo_explores_and_compresses_end_to_end(tmp_path):
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "SYNTHETIC" in res.output
+    assert (tmp_path / "report-demo-synthetic" / "report.md").is_file()
+    reports = list((tmp_path / "compress").glob("*/compression.md"))
+    assert len(reports) == 1 and "int8-ptq" in reports[0].read_text()
