@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,21 +25,11 @@ import torch
 from biowear.cli.compress import load_model
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, quantize_int8
 from biowear.compress.structured import structured_prune
+from biowear.compress.sweep import measure_latency_ms
 from biowear.cost import profile
 from biowear.data import make_split, prepare
 from biowear.search.config import recipe_from_dict
 from biowear.train import evaluate, fit
-
-
-def _median_ms(net: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
-    times = []
-    with torch.inference_mode():
-        net(x)
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            net(x)
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1e3)
 
 
 def main() -> None:
@@ -85,12 +74,12 @@ def main() -> None:
         q = quantize_int8(net, arrays[0])
         add(f"structured {ratio:g} + int8", q, int8_storage_bytes(q), cost.macs)
 
-    batches = {1: torch.from_numpy(x_test[:1]), 64: torch.from_numpy(x_test[:64])}
+    batches = (1, 64)
     samples: dict[tuple[str, int], list[float]] = {(n, b): [] for n in variants for b in batches}
     for _ in range(args.rounds):
         for name, (net, *_rest) in variants.items():
-            for b, x in batches.items():
-                samples[(name, b)].append(_median_ms(net, x, args.repeats))
+            for b in batches:
+                samples[(name, b)].append(measure_latency_ms(net, shape, args.repeats, batch_size=b))
     base_acc = variants["float32"][1]
     print(
         f"{'variant':<28}{'accuracy':>9}{'Δpp':>7}{'storage kB':>12}{'MMACs':>8}"

@@ -203,7 +203,8 @@ class EncodedTensor:
         return HEADER_BITS + self.tag_bits + self.position_bits + self.symbols.bits + self.codebook_bits
 
 
-def _check_format(fmt: str, index_bits: int) -> None:
+def check_format(fmt: str, index_bits: int) -> None:
+    """Raise :class:`ConfigError` for an unknown position format or index bits outside 1..16."""
     if fmt not in POSITION_FORMATS:
         raise ConfigError(f"unknown storage format {fmt!r}; valid options are: {', '.join(POSITION_FORMATS)}")
     if not 1 <= index_bits <= 16:
@@ -235,7 +236,7 @@ def encode_tensor(
     Raises:
         ConfigError: unknown format, index bits outside 1..16, or ``dense`` for a tensor with zeros.
     """
-    _check_format(fmt, index_bits)
+    check_format(fmt, index_bits)
     positions = np.asarray(positions, dtype=np.int64)
     if fmt == "auto":
         candidates = [

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -95,9 +94,7 @@ def _same_pads(model: nn.Module, input_shape: Sequence[int]) -> dict[str, tuple[
         if isinstance(module, SamePadConv1d):
 
             def hook(mod, inputs, output, _name=name):
-                length, stride, kernel = inputs[0].shape[-1], mod.stride[0], mod.kernel_size[0]
-                total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
-                pads[_name] = (total // 2, total - total // 2)
+                pads[_name] = mod.pads(inputs[0].shape[-1])
 
             hooks.append(module.register_forward_hook(hook))
     try:

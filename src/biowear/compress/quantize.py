@@ -14,7 +14,7 @@ import torch
 from sklearn.cluster import KMeans
 from torch import nn
 
-from biowear.compress.encode import POSITION_FORMATS, encode_float_tensor, encode_tensor
+from biowear.compress.encode import check_format, encode_float_tensor, encode_tensor
 from biowear.compress.prune import prunable_parameters
 from biowear.errors import ConfigError
 
@@ -90,12 +90,7 @@ class StorageFormat:
     other_bits: int = 32
 
     def __post_init__(self) -> None:
-        if self.positions not in POSITION_FORMATS:
-            raise ConfigError(
-                f"unknown storage format {self.positions!r}; valid options are: {', '.join(POSITION_FORMATS)}"
-            )
-        if not 1 <= self.index_bits <= 16:
-            raise ConfigError(f"relative index bits must be within 1..16, got {self.index_bits}")
+        check_format(self.positions, self.index_bits)
         if self.other_bits not in (16, 32):
             raise ConfigError(f"other_bits must be 16 or 32, got {self.other_bits}")
 

@@ -23,7 +23,7 @@ from torch import nn
 from biowear.compress.prune import SCHEDULES
 from biowear.compress.quantize import StorageFormat
 from biowear.compress.resume import Progress, ResumeFile, run_key
-from biowear.compress.sweep import PRUNE_METHODS, CompressionPoint, Measurer, pruned_variant
+from biowear.compress.sweep import PRUNE_METHODS, CompressionPoint, Measurer, check_methods_and_bits, pruned_variant
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
 from biowear.search.objective import Objective
@@ -62,15 +62,10 @@ class CompressionSpace:
         for name, grid in (("methods", self.methods), ("sparsities", self.sparsities), ("bits", self.bits)):
             if not grid or len(set(grid)) != len(grid):
                 raise ConfigError(f"the compression space needs distinct, non-empty {name}, got {list(grid)}")
-        for m in self.methods:
-            if m not in PRUNE_METHODS:
-                raise ConfigError(f"unknown pruning method {m!r}; valid options are: {', '.join(PRUNE_METHODS)}")
+        check_methods_and_bits(self.methods, self.bits)
         for s in self.sparsities:
             if not 0.0 <= s < 1.0:
                 raise ConfigError(f"sparsity must be within [0, 1), got {s}")
-        for q in self.bits:
-            if not isinstance(q, int) or not 1 <= q <= 8:
-                raise ConfigError(f"bits must be integers within 1..8, got {q}")
 
     @property
     def _grids(self) -> tuple[tuple, ...]:

@@ -6,7 +6,7 @@ Importance is the L1 norm of a channel's weights over its whole dependency group
 
 What Torch-Pruning does not handle here, and how it is covered:
 
-* **LSTM.** Its LSTM pruner fails on ``batch_first`` LSTMs in the version we pin against, so the LSTM is kept
+* **LSTM.** Its LSTM pruner fails on ``batch_first`` LSTMs (IndexError in torch-pruning 1.6), so the LSTM is kept
   out of its graph and :func:`prune_lstm_hidden` removes hidden units itself: the four gate rows of
   ``weight_ih``/``weight_hh``/biases, the matching ``weight_hh`` columns and the next dense layer's inputs,
   ranked by the L1 norm of the unit's incoming and outgoing weights.

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, qat_int8, quantize_int8
-from biowear.compress.prune import PRUNE_SCOPES, SCHEDULES, prune, schedule
+from biowear.compress.prune import PRUNE_SCOPES, SCHEDULES, prunable_parameters, prune, schedule
 from biowear.compress.quantize import StorageFormat, kmeans_quantize, pruned_storage_bytes, quantized_storage_bytes
 from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.compress.structured import structured_prune
@@ -74,10 +74,10 @@ def quality_of(metrics: Metrics, metric: str) -> float:
     return metrics.class_metric(name, cls)
 
 
-def measure_latency_ms(model: nn.Module, input_shape: Sequence[int], repeats: int = 50) -> float:
-    """Median CPU latency (ms) of one-sample inference."""
+def measure_latency_ms(model: nn.Module, input_shape: Sequence[int], repeats: int = 50, batch_size: int = 1) -> float:
+    """Median CPU latency (ms) of inference on a batch of ``batch_size`` samples (after 5 warm-up calls)."""
     model = model.cpu().eval()
-    x = torch.zeros((1, *input_shape))
+    x = torch.zeros((batch_size, *input_shape))
     times = []
     with torch.inference_mode():
         for i in range(repeats + 5):
@@ -121,9 +121,7 @@ def sweep(
     Raises:
         ConfigError: unknown method, sparsity outside [0, 1) or bits outside 1..8.
     """
-    for m in methods:
-        if m not in PRUNE_METHODS:
-            raise ConfigError(f"unknown pruning method {m!r}; valid options are: {', '.join(PRUNE_METHODS)}")
+    check_methods_and_bits(methods, bits)
     for sched in schedules:
         if sched not in SCHEDULES:
             raise ConfigError(f"unknown pruning schedule {sched!r}; valid options are: {', '.join(SCHEDULES)}")
@@ -132,9 +130,6 @@ def sweep(
     for s in (*sparsities, *structured):
         if not 0 < s < 1:
             raise ConfigError(f"sparsity must be within (0, 1), got {s}")
-    for q in bits:
-        if not isinstance(q, int) or not 1 <= q <= 8:
-            raise ConfigError(f"bits must be integers within 1..8, got {q}")
     m = Measurer(model, data, split, metric, storage)
     base, arrays = m.base, m.arrays
     settings = {
@@ -149,10 +144,10 @@ def sweep(
     state = ResumeFile(directory, "sweep.jsonl", run_key(base, data, split, settings))
     label = CompressionPoint.make_label
 
-    def variant(method: str, s: float, net: Callable[[], nn.Module], stored=None) -> list[CompressionPoint]:
+    def variant(method: str, s: float, net: Callable[[], nn.Module]) -> list[CompressionPoint]:
         """The network ``net()`` (built only if a point is missing) and its k-means versions."""
         get = functools.cache(net)
-        out = [state.measure(label(method, s, None), lambda: m.point(get(), method, s, None, stored), progress)]
+        out = [state.measure(label(method, s, None), lambda: m.point(get(), method, s, None), progress)]
         kname = method + "+kmeans" if method != "original" else "kmeans"
         for q in bits:
             out.append(
@@ -239,12 +234,13 @@ class Measurer:
         runs: nn.Module | None = None,
     ) -> CompressionPoint:
         """Measure ``net`` (``runs`` executes instead when given, e.g. its int8 version; ``net`` gives the
-        MACs). ``stored`` overrides the storage (default: exact sparse float32 encoding when pruned)."""
+        MACs). ``stored`` overrides the storage (default: the exact sparse float32 encoding when ``net`` has
+        pruned weights, else dense float32)."""
         runs = net if runs is None else runs
         metrics = evaluate(runs, self.x_test, self.y_test, self.classes)
         cost = profile(net.cpu(), self.shape)
         if stored is None:
-            pruned = sparsity and method != "structured"  # a structurally pruned network is dense
+            pruned = any(bool((w == 0).any()) for w in prunable_parameters(net).values())  # structured: dense
             stored = pruned_storage_bytes(net, self.fmt) if pruned else cost.storage_bytes(32)
         quality = quality_of(metrics, self.metric)
         return CompressionPoint(
@@ -267,6 +263,16 @@ class Measurer:
         books = kmeans_quantize(qnet, bits, seed=seed)
         name = method + "+kmeans" if method != "original" else "kmeans"
         return self.point(qnet, name, sparsity, bits, quantized_storage_bytes(qnet, books, self.fmt))
+
+
+def check_methods_and_bits(methods: Sequence[str], bits: Sequence[int]) -> None:
+    """Raise :class:`ConfigError` for an unknown pruning method or k-means bits outside 1..8."""
+    for m in methods:
+        if m not in PRUNE_METHODS:
+            raise ConfigError(f"unknown pruning method {m!r}; valid options are: {', '.join(PRUNE_METHODS)}")
+    for q in bits:
+        if not isinstance(q, int) or not 1 <= q <= 8:
+            raise ConfigError(f"bits must be integers within 1..8, got {q}")
 
 
 def best_within_loss(points: Sequence[CompressionPoint], max_loss_pp: float) -> CompressionPoint | None:

@@ -18,11 +18,14 @@ class SamePadConv1d(nn.Conv1d):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, bias: bool = True):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        length = x.shape[-1]
+    def pads(self, length: int) -> tuple[int, int]:
+        """(left, right) zero padding for an input of ``length`` samples."""
         stride, kernel = self.stride[0], self.kernel_size[0]
         total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
-        return super().forward(F.pad(x, (total // 2, total - total // 2)))
+        return total // 2, total - total // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.pad(x, self.pads(x.shape[-1])))
 
 
 class ChannelPad(nn.Module):
