@@ -11,9 +11,9 @@ import pytest
 from biowear.bench.app import Window
 from biowear.bench.apps import APPS
 from biowear.bench.platforms import PLATFORMS
-from biowear.bench.profiler import OpCounts
 from biowear.bench.runner import KernelProfile, compare_outputs, estimate, run_app, run_suite
 from biowear.errors import ConfigError, DataError
+from biowear.kernels.profiler import OpCounts
 
 EXPECTED_DOMINANT = {  # kernel with the most estimated Apollo3 cycles (seed 001 names these as dominant)
     "SeizureDetSVM": {"lomb_scargle"},

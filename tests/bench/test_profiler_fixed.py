@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from biowear.bench.fixed import QFormat, fft_fixed, sos_filter_fixed
-from biowear.bench.profiler import UNASSIGNED, OpCounts, Profiler, kernel, phase
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat, fft_fixed, sos_filter_fixed
+from biowear.kernels.profiler import UNASSIGNED, OpCounts, Profiler, kernel, phase
 
 
 @kernel("inner", lambda y, x: OpCounts(adds=len(x)))

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from biowear.bench.fixed import QFormat
 from biowear.bench.matching import match_events
 from biowear.data import SyntheticECGConfig, generate_record
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat
 from biowear.signal.artifacts import block_average, remove_blinks
 from biowear.signal.combine import relative_energy, rms_combine
 from biowear.signal.delineation import delineate

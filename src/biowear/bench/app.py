@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from biowear.bench.fixed import QFormat
 from biowear.errors import ConfigError, DataError
+from biowear.kernels.fixed import QFormat
 
 
 @dataclass(frozen=True)

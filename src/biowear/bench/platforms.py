@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from biowear.bench.profiler import OpCounts
+from biowear.kernels.profiler import OpCounts
 from biowear.registry import Registry
 
 

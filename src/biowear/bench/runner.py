@@ -12,8 +12,8 @@ import numpy as np
 from biowear.bench.app import App, AppOutput
 from biowear.bench.apps import APPS
 from biowear.bench.platforms import PLATFORMS, Platform
-from biowear.bench.profiler import PHASES, UNASSIGNED, OpCounts, Profiler
 from biowear.errors import ConfigError
+from biowear.kernels.profiler import PHASES, UNASSIGNED, OpCounts, Profiler
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from rich.table import Table
 
 from biowear.bench.apps import APPS
 from biowear.bench.platforms import PLATFORMS
-from biowear.bench.profiler import OpCounts
 from biowear.bench.runner import BenchResult, run_suite
 from biowear.cli.common import SYNTHETIC_BANNER, app, console
 from biowear.cli.common import progress as _progress
+from biowear.kernels.profiler import OpCounts
 
 
 def _si(x: float) -> str:

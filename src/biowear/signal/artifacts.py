@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _blink_ops(y: np.ndarray, x: np.ndarray, fs_hz: float, *args: object, **kwargs: object) -> OpCounts:

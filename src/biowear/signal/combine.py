@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from biowear.bench.fixed import QFormat
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _rms_ops(y: np.ndarray, x: np.ndarray, *args: object, **kwargs: object) -> OpCounts:

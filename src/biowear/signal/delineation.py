@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.kernels.profiler import OpCounts, kernel
 
 #: Columns of the fiducial table.
 FIDUCIALS: tuple[str, ...] = ("p_peak", "qrs_on", "r_peak", "qrs_off", "t_peak", "t_end")

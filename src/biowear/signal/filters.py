@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 from scipy import ndimage, signal
 
-from biowear.bench.fixed import QFormat, sos_filter_fixed
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat, sos_filter_fixed
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def resample(x: np.ndarray, fs_in_hz: float, fs_out_hz: float) -> np.ndarray:
@@ -88,7 +88,7 @@ def sos_filter(x: np.ndarray, sos: np.ndarray, q: QFormat | None = None) -> np.n
     """Causal IIR filtering with second-order sections along axis 0 (float: SciPy ``sosfilt``).
 
     With ``q`` the input holds fixed-point codes and the filter runs in emulated fixed point
-    (:func:`biowear.bench.fixed.sos_filter_fixed`).
+    (:func:`biowear.kernels.fixed.sos_filter_fixed`).
     """
     if q is not None:
         return sos_filter_fixed(q, sos, x)

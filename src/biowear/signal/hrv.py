@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _hrv_ops(y: np.ndarray, rr_s: np.ndarray, *args: object, **kwargs: object) -> OpCounts:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 @dataclass(frozen=True)

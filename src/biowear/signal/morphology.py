@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _window(fs_hz: float, seconds: float) -> int:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from biowear.bench.fixed import QFormat
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import OpCounts, kernel
 from biowear.signal.combine import relative_energy
 from biowear.signal.filters import butter_sos, five_point_derivative, moving_average, sos_filter
 

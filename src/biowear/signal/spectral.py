@@ -2,7 +2,7 @@
 
 Floating-point values come from NumPy/SciPy; the operation counts model a radix-2 FFT
 (``(n/2) log2 n`` butterflies of one complex multiply and two complex adds). With a fixed-point format
-the FFT runs in emulated fixed point (:func:`biowear.bench.fixed.fft_fixed`).
+the FFT runs in emulated fixed point (:func:`biowear.kernels.fixed.fft_fixed`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from biowear.bench.fixed import QFormat, fft_fixed
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat, fft_fixed
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _fft_counts(n: int, transforms: int) -> OpCounts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 def _moment_ops(y: object, x: np.ndarray, *args: object, **kwargs: object) -> OpCounts:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
+from biowear.bench.classifiers.bpfree import ConvBlock, block_outputs, pair_loss, train_epoch
 from biowear.bench.inputs import eeg_seizure_windows
-from biowear.bench.profiler import phase
-from biowear.models.bpfree import ConvBlock, block_outputs, pair_loss, train_epoch
+from biowear.kernels.profiler import phase
 
 CHANNELS, LENGTH, FILTERS, SAMPLES, FS_HZ = 32, 64, 64, 4, 256.0
 INFO = AppInfo(

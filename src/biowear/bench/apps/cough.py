@@ -14,9 +14,9 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
+from biowear.bench.classifiers.shallow import Forest, forest_proba
 from biowear.bench.inputs import cough_windows
-from biowear.bench.profiler import phase
-from biowear.models.shallow import Forest, forest_proba
+from biowear.kernels.profiler import phase
 from biowear.signal.filters import butter_sos, sos_filter
 from biowear.signal.spectral import band_powers, mfcc, power_spectrum, spectral_stats, welch_psd
 from biowear.signal.stats import moments, zcr_rms

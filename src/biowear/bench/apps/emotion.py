@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
+from biowear.bench.classifiers.shallow import Standardizer, knn_fraction
 from biowear.bench.inputs import emotion_recordings
-from biowear.bench.profiler import phase
-from biowear.models.shallow import Standardizer, knn_fraction
+from biowear.kernels.profiler import phase
 from biowear.signal.artifacts import block_average
 
 WINDOW_S, BATCHES, TRAIN_POINTS = 10.0, 10, 685

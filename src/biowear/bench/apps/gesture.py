@@ -14,9 +14,9 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
+from biowear.bench.classifiers.shallow import MLP, Standardizer, mlp_proba
 from biowear.bench.inputs import emg_gestures
-from biowear.bench.profiler import phase
-from biowear.models.shallow import MLP, Standardizer, mlp_proba
+from biowear.kernels.profiler import phase
 from biowear.signal.ica import fastica
 from biowear.signal.stats import zcr_rms
 

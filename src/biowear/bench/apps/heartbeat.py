@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
-from biowear.bench.fixed import QFormat
+from biowear.bench.classifiers.nfc import NeuroFuzzyClassifier
+from biowear.bench.classifiers.shallow import Standardizer, project, sparse_random_projection
 from biowear.bench.inputs import ecg_three_lead
 from biowear.bench.matching import match_events
-from biowear.bench.profiler import phase
 from biowear.data.datasets import get_dataset
 from biowear.data.labels import BEAT_SYMBOLS
 from biowear.data.splits import DS1, DS2
-from biowear.models.nfc import NeuroFuzzyClassifier
-from biowear.models.shallow import Standardizer, project, sparse_random_projection
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import phase
 from biowear.signal.combine import rms_combine
 from biowear.signal.delineation import delineate
 from biowear.signal.filters import resample

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
-from biowear.bench.fixed import QFormat
+from biowear.bench.classifiers.eeg_fcn import FCNSpec, FoldedFCN, build_fcn, calibrate, fcn_logits
 from biowear.bench.inputs import eeg_seizure_windows
-from biowear.bench.profiler import phase
-from biowear.models.eeg_fcn import FCNSpec, FoldedFCN, build_fcn, calibrate, fcn_logits
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import phase
 
 FS_HZ, WINDOW_S, CHANNELS = 256.0, 4.0, 23
 INPUT_SCALE_UV = 100.0  # the network sees microvolts / 100

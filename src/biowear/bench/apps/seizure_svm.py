@@ -14,10 +14,10 @@ import numpy as np
 from sklearn.svm import SVC
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
-from biowear.bench.fixed import QFormat
+from biowear.bench.classifiers.shallow import RBFSVM, Standardizer, svm_decision
 from biowear.bench.inputs import ecg_seizure_windows
-from biowear.bench.profiler import phase
-from biowear.models.shallow import RBFSVM, Standardizer, svm_decision
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import phase
 from biowear.signal.filters import moving_average
 from biowear.signal.hrv import edr_series, hrv_features, lpc
 from biowear.signal.rpeaks import pan_tompkins

@@ -14,10 +14,10 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
-from biowear.bench.fixed import QFormat
+from biowear.bench.classifiers.shallow import Forest, forest_proba
 from biowear.bench.inputs import eeg_workload_recordings
-from biowear.bench.profiler import phase
-from biowear.models.shallow import Forest, forest_proba
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import phase
 from biowear.signal.artifacts import remove_blinks
 from biowear.signal.filters import butter_sos, sos_filter
 from biowear.signal.spectral import band_powers, power_spectrum

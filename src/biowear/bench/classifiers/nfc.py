@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from biowear.bench.fixed import QFormat
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 @dataclass(frozen=True)

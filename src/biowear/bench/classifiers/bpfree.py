@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from biowear.bench.profiler import OpCounts, kernel
+from biowear.bench.classifiers.eeg_fcn import conv1d_same
 from biowear.errors import ConfigError
-from biowear.models.eeg_fcn import conv1d_same
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Per-phase, per-kernel profiling: wall time and operation counts of the operations a C kernel would run.
 
-Kernels in :mod:`biowear.signal` and :mod:`biowear.models` are plain functions. Those decorated with
+Kernels in :mod:`biowear.signal` and :mod:`biowear.bench.classifiers` are plain functions. Those decorated with
 :func:`kernel` report, when a :class:`Profiler` is active, their wall time and an analytic count of the
 operations a straightforward embedded implementation performs (multiply-accumulates, multiplies, adds,
 comparisons, memory moves, transcendental calls). Counts are *self* counts: a kernel that calls another

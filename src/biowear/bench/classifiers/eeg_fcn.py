@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from biowear.bench.fixed import QFormat
-from biowear.bench.profiler import OpCounts, kernel
 from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat
+from biowear.kernels.profiler import OpCounts, kernel
 
 
 @dataclass(frozen=True)

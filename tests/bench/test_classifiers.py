@@ -10,12 +10,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
-from biowear.bench.fixed import QFormat
-from biowear.errors import ConfigError
-from biowear.models.bpfree import ConvBlock, block_gradients, block_outputs, pair_loss, train_epoch
-from biowear.models.eeg_fcn import FCNSpec, FoldedFCN, build_fcn, calibrate, fcn_logits
-from biowear.models.nfc import NeuroFuzzyClassifier
-from biowear.models.shallow import (
+from biowear.bench.classifiers.bpfree import ConvBlock, block_gradients, block_outputs, pair_loss, train_epoch
+from biowear.bench.classifiers.eeg_fcn import FCNSpec, FoldedFCN, build_fcn, calibrate, fcn_logits
+from biowear.bench.classifiers.nfc import NeuroFuzzyClassifier
+from biowear.bench.classifiers.shallow import (
     MLP,
     RBFSVM,
     Forest,
@@ -26,6 +24,8 @@ from biowear.models.shallow import (
     sparse_random_projection,
     svm_decision,
 )
+from biowear.errors import ConfigError
+from biowear.kernels.fixed import QFormat
 
 
 @pytest.fixture
