@@ -13,10 +13,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from biowear.data.task import Task
 from biowear.errors import ConfigError, DataError
-from biowear.train.metrics import Metrics, compute_metrics
+from biowear.registry import Registry
+from biowear.train.metrics import Metrics, RegressionMetrics, compute_metrics, compute_regression_metrics
+from biowear.validate import Interval, Options, check
 
-CLASS_WEIGHTINGS: tuple[str, ...] = ("none", "balanced")
+CLASS_WEIGHTINGS: Registry[str] = Registry("class weighting")
+CLASS_WEIGHTINGS.register("none", "every window weighs the same")
+CLASS_WEIGHTINGS.register("balanced", "loss weights inversely proportional to class frequency")
+#: Training losses of regression tasks (classification always uses cross-entropy).
+REGRESSION_LOSSES: Registry[type[nn.Module]] = Registry("regression loss")
+REGRESSION_LOSSES.register("l1", nn.L1Loss)
+REGRESSION_LOSSES.register("mse", nn.MSELoss)
+DEVICES: Registry[str] = Registry("device")
+DEVICES.register("auto", "CUDA when available, else CPU")
+DEVICES.register("cpu", "the CPU")
+DEVICES.register("cuda", "the first CUDA device")
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class TrainConfig:
             the default 1.0 keeps the LSTM stable on full MIT-BIH (without it training loss rose in epoch 2).
         seed: seed of weight shuffling and dropout (the global RNG is left untouched).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        regression_loss: ``l1`` (mean absolute error, the PULSE loss) or ``mse``; regression tasks only.
     """
 
     epochs: int = 20
@@ -48,26 +62,24 @@ class TrainConfig:
     grad_clip_norm: float | None = 1.0
     seed: int = 0
     device: str = "auto"
+    regression_loss: str = "l1"
+
+    RULES = {
+        "epochs": Interval(int, 1, None),
+        "batch_size": Interval(int, 1, None),
+        "lr": Interval(float, 0, None, closed="right"),
+        "weight_decay": Interval(float, 0, None),
+        "class_weighting": Options(CLASS_WEIGHTINGS.names),
+        "patience": Interval(int, 0, None),
+        "min_delta": Interval(float, 0, None),
+        "grad_clip_norm": Interval(float, 0, None, closed="right", optional=True),
+        "seed": Interval(int, 0, None),
+        "device": Options(DEVICES.names),
+        "regression_loss": Options(REGRESSION_LOSSES.names),
+    }
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"lr must be a positive number, got {self.lr}")
-        if self.weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if self.class_weighting not in CLASS_WEIGHTINGS:
-            raise ConfigError(
-                f"unknown class weighting {self.class_weighting!r}; valid options are: {', '.join(CLASS_WEIGHTINGS)}"
-            )
-        if self.grad_clip_norm is not None and not self.grad_clip_norm > 0:
-            raise ConfigError(f"grad_clip_norm must be positive or None, got {self.grad_clip_norm}")
-        if self.patience < 0:
-            raise ConfigError(f"patience must be >= 0, got {self.patience}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(f"unknown device {self.device!r}; valid options are: auto, cpu, cuda")
+        check(self, self.RULES)
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("device 'cuda' requested but no CUDA device is available; use auto or cpu")
 
@@ -86,6 +98,15 @@ class EpochLog:
     val_loss: float
     val_accuracy: float
     seconds: float
+    val_mae: float = float("nan")
+
+    def summary(self) -> str:
+        """One line: losses and the validation accuracy (classification) or MAE (regression)."""
+        quality = f"val MAE {self.val_mae:.4f}" if math.isfinite(self.val_mae) else f"val acc {self.val_accuracy:.4f}"
+        return (
+            f"epoch {self.epoch}: train loss {self.train_loss:.4f}, val loss {self.val_loss:.4f}, {quality} "
+            f"({self.seconds:.1f} s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -141,16 +162,43 @@ class _Tensors:
     y: torch.Tensor
 
 
-def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device, name: str) -> _Tensors:
+def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device, name: str, task: Task) -> _Tensors:
     if len(x) != len(y):
         raise DataError(f"{name}: {len(x)} inputs but {len(y)} labels")
     if len(x) == 0:
         raise DataError(f"{name}: no samples")
     if not np.all(np.isfinite(x)):
         raise DataError(f"{name}: inputs contain NaN/inf")
-    return _Tensors(
-        torch.as_tensor(x, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
-    )
+    if task.is_regression:
+        if not np.all(np.isfinite(y)):
+            raise DataError(f"{name}: regression targets contain NaN/inf")
+        target = torch.as_tensor(np.asarray(y, dtype=np.float32), device=device)
+    else:
+        if not np.issubdtype(np.asarray(y).dtype, np.integer):
+            raise DataError(f"{name}: classification labels must be integers, got {np.asarray(y).dtype}")
+        if len(y) and (y.min() < 0 or y.max() >= task.n_outputs):
+            raise DataError(f"{name}: labels must lie in 0..{task.n_outputs - 1}, got {y.min()}..{y.max()}")
+        target = torch.as_tensor(y, dtype=torch.long, device=device)
+    return _Tensors(torch.as_tensor(x, dtype=torch.float32, device=device), target)
+
+
+def infer_task(y_train: np.ndarray, y_val: np.ndarray) -> Task:
+    """The task implied by label arrays: float targets are regression, integer labels classification."""
+    if np.issubdtype(np.asarray(y_train).dtype, np.floating):
+        return Task.regression()
+    n = int(max(np.max(y_train), np.max(y_val))) + 1 if len(y_train) else 2
+    return Task.classification(tuple(str(i) for i in range(max(n, 2))))
+
+
+class _RegressionLoss(nn.Module):
+    """A regression loss on the single output column: ``(B, 1)`` or ``(B,)`` predictions vs ``(B,)`` targets."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.inner = REGRESSION_LOSSES.get(name)()
+
+    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.inner(out.reshape(len(out), -1)[:, 0], y)
 
 
 def _class_weights(y: np.ndarray, n_classes: int, mode: str, device: torch.device) -> torch.Tensor | None:
@@ -163,6 +211,7 @@ def _class_weights(y: np.ndarray, n_classes: int, mode: str, device: torch.devic
 
 @torch.no_grad()
 def _loss_and_logits(model: nn.Module, data: _Tensors, loss_fn: nn.Module, batch_size: int):
+    """Mean loss and the raw outputs over ``data`` in evaluation mode."""
     model.eval()
     total, logits = 0.0, []
     for start in range(0, len(data.y), batch_size):
@@ -181,32 +230,41 @@ def fit(
     config: TrainConfig,
     callbacks: Sequence[Callback] = (),
     loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    task: Task | None = None,
 ) -> FitResult:
     """Train ``model`` in place and restore its best validation-loss weights.
 
     Args:
-        model: network mapping ``(B, C, L)`` inputs to ``(B, n_classes)`` logits.
-        x_train, y_train: training inputs and integer labels.
+        model: network mapping ``(B, C, L)`` inputs to ``(B, n_classes)`` logits, or to ``(B, 1)`` values
+            for a regression task.
+        x_train, y_train: training inputs and integer labels (classification) or float targets (regression).
         x_val, y_val: validation inputs and labels (early stopping, best-state selection).
         config: training settings.
         callbacks: progress hooks (also used to enforce pruning masks).
-        loss: optional training loss ``loss(model, x, y)`` replacing cross-entropy (e.g. distillation);
-            validation and early stopping still use plain cross-entropy.
+        loss: optional training loss ``loss(model, x, y)`` replacing the task's loss (e.g. distillation);
+            validation and early stopping still use the task's plain loss.
+        task: classification (cross-entropy) or regression (``config.regression_loss``); default: inferred
+            from the labels' dtype (float targets are regression).
 
     Returns:
         The training history and timing.
 
     Raises:
-        DataError: empty sets, mismatched lengths or non-finite inputs.
+        DataError: empty sets, mismatched lengths, non-finite inputs or labels outside the task.
     """
     device = config.resolved_device()
     model.to(device)
-    train = _as_tensors(x_train, y_train, device, "training set")
-    val = _as_tensors(x_val, y_val, device, "validation set")
-    n_classes = int(max(y_train.max(), y_val.max())) + 1
-    weights = _class_weights(y_train, n_classes, config.class_weighting, device)
-    loss_fn = nn.CrossEntropyLoss(weight=weights)
-    eval_loss = nn.CrossEntropyLoss()
+    task = task or infer_task(y_train, y_val)
+    train = _as_tensors(x_train, y_train, device, "training set", task)
+    val = _as_tensors(x_val, y_val, device, "validation set", task)
+    if task.is_regression:
+        loss_fn: nn.Module = _RegressionLoss(config.regression_loss)
+        eval_loss: nn.Module = _RegressionLoss(config.regression_loss)
+    else:
+        n_classes = int(max(y_train.max(), y_val.max())) + 1
+        weights = _class_weights(y_train, n_classes, config.class_weighting, device)
+        loss_fn = nn.CrossEntropyLoss(weight=weights)
+        eval_loss = nn.CrossEntropyLoss()
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     n = len(train.y)
@@ -239,9 +297,13 @@ def fit(
                 samples_seen += len(idx)
                 for cb in callbacks:
                     cb.on_batch_end(epoch, b, float(batch_loss.detach()))
-            val_loss, val_logits = _loss_and_logits(model, val, eval_loss, max(config.batch_size, 1024))
-            val_acc = float((val_logits.argmax(1) == val.y).float().mean())
-            log = EpochLog(epoch, running / n, val_loss, val_acc, time.perf_counter() - t0)
+            val_loss, val_out = _loss_and_logits(model, val, eval_loss, max(config.batch_size, 1024))
+            if task.is_regression:
+                val_mae = float((val_out.reshape(len(val_out), -1)[:, 0] - val.y).abs().mean())
+                log = EpochLog(epoch, running / n, val_loss, float("nan"), time.perf_counter() - t0, val_mae)
+            else:
+                val_acc = float((val_out.argmax(1) == val.y).float().mean())
+                log = EpochLog(epoch, running / n, val_loss, val_acc, time.perf_counter() - t0)
             history.append(log)
             for cb in callbacks:
                 cb.on_epoch_end(log)
@@ -259,21 +321,41 @@ def fit(
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities ``(n, n_classes)`` for inputs ``x`` (on the model's device; CPU for a model without
+def predict_outputs(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Raw network outputs ``(n, n_outputs)`` for inputs ``x`` (on the model's device; CPU for a model without
     float parameters, such as an int8 network)."""
+    if not np.all(np.isfinite(x)):
+        raise DataError("inputs contain NaN/inf")
     first = next(model.parameters(), None)
     device = first.device if first is not None else torch.device("cpu")
     model.eval()
     out = []
     for start in range(0, len(x), batch_size):
         xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
-        out.append(torch.softmax(model(xb), dim=1).cpu())
+        y = model(xb)
+        out.append(y.reshape(len(y), -1).cpu())
     return torch.cat(out).numpy()
 
 
-def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -> Metrics:
-    """Metrics of ``model`` on ``(x, y)``."""
+def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` of a classifier for inputs ``x``."""
+    return torch.softmax(torch.as_tensor(predict_outputs(model, x, batch_size)), dim=1).numpy()
+
+
+def predict(model: nn.Module, x: np.ndarray, task: Task, batch_size: int = 1024) -> np.ndarray:
+    """Predictions for ``x``: class indices (classification) or values in the target's unit (regression)."""
+    out = predict_outputs(model, x, batch_size)
+    return out[:, 0].astype(np.float32) if task.is_regression else out.argmax(axis=1)
+
+
+def evaluate(
+    model: nn.Module, x: np.ndarray, y: np.ndarray, task: Task | tuple[str, ...] | list[str]
+) -> Metrics | RegressionMetrics:
+    """Metrics of ``model`` on ``(x, y)``: classification metrics for class names or a classification task,
+    regression metrics (MAE, RMSE, Pearson r, within 5 units) for a regression task."""
     if len(x) == 0:
         raise DataError("cannot evaluate on an empty set")
+    if isinstance(task, Task) and task.is_regression:
+        return compute_regression_metrics(y, predict_outputs(model, x)[:, 0])
+    classes = task.classes if isinstance(task, Task) else tuple(task)
     return compute_metrics(y, predict_proba(model, x), classes)

@@ -2,42 +2,61 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from biowear.cost import CostReport, profile
 from biowear.data.prepare import PreparedDataset
 from biowear.data.splits import Split
-from biowear.models import ModelSpec, build_spec, spec_to_dict
+from biowear.data.task import Task
+from biowear.models import ModelSpec, spec_to_dict
+from biowear.train.artifacts import build_model, save_model, write_json
 from biowear.train.fit import Callback, FitResult, TrainConfig, evaluate, fit
-from biowear.train.metrics import Metrics
+from biowear.train.metrics import Metrics, RegressionMetrics
+from biowear.train.target import target_scale
+
+
+def task_of(data: Any) -> Task:
+    """The task of prepared data (classification by its classes when the data carries no task)."""
+    task = getattr(data, "task", None)
+    return task if isinstance(task, Task) else Task.classification(tuple(data.classes))
 
 
 @dataclass(frozen=True)
 class TrainRun:
     """Everything one run produced (serialisable with :meth:`to_dict`)."""
 
-    genes: ModelSpec
-    classes: tuple[str, ...]
+    arch: ModelSpec
+    task: Task
     synthetic: bool
     n_train: int
     n_val: int
     n_test: int
     fit: FitResult
-    metrics: Metrics
+    metrics: Metrics | RegressionMetrics
     cost: CostReport
     train_config: TrainConfig
     data_key: str
 
+    @property
+    def genes(self) -> ModelSpec:
+        """The architecture (the name of the exploration's points)."""
+        return self.arch
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.task.classes
+
     def to_dict(self) -> dict[str, object]:
         return {
-            "architecture": self.genes.label(),
-            "genes": spec_to_dict(self.genes),
-            "classes": list(self.classes),
+            "architecture": self.arch.label(),
+            "genes": spec_to_dict(self.arch),
+            "task": self.task.to_dict(),
+            "classes": list(self.task.classes),
             "synthetic_data": self.synthetic,
             "samples": {"train": self.n_train, "val": self.n_val, "test": self.n_test},
             "fit": self.fit.to_dict(),
@@ -66,44 +85,33 @@ def train_network(
     config: TrainConfig,
     callbacks: tuple[Callback, ...] = (),
     out_dir: Path | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> TrainRun:
-    """Build ``genes`` (any model family's spec) for ``data`` and train on ``split.train``.
+    """Build ``genes`` (any model family's architecture) for ``data``'s task and train on ``split.train``.
 
-    Early stopping uses ``split.val`` and the metrics come from ``split.test``; with ``out_dir`` the run saves
-    ``model.pt`` (weights + architecture spec) and ``run.json``.
+    Early stopping uses ``split.val`` and the metrics come from ``split.test``. A regression network learns
+    standardised targets (training-split mean and std, kept inside the network). With ``out_dir`` the run saves
+    ``model.pt`` (:func:`biowear.train.artifacts.save_model`, with ``recipe``: the data configuration) and
+    ``run.json``.
     """
-    in_channels, length = data.x.shape[1], data.x.shape[2]
-    model = build_spec(genes, in_channels, len(data.classes), length, seed=config.seed)
+    task = task_of(data)
+    shape = (int(data.x.shape[1]), int(data.x.shape[2]))
+    y_train = data.y[split.train]
+    scale = target_scale(y_train) if task.is_regression else None
+    model = build_model(genes, task, shape, seed=config.seed, target=scale)
     result = fit(
-        model, data.x[split.train], data.y[split.train], data.x[split.val], data.y[split.val], config, callbacks
+        model, data.x[split.train], y_train, data.x[split.val], data.y[split.val], config, callbacks, task=task
     )
-    metrics = evaluate(model, data.x[split.test], data.y[split.test], data.classes)
-    cost = profile(model.cpu(), (in_channels, length))
+    metrics = evaluate(model, data.x[split.test], data.y[split.test], task)
+    cost = profile(model.cpu(), shape)
     run = TrainRun(
-        genes,
-        data.classes,
-        data.synthetic,
-        len(split.train),
-        len(split.val),
-        len(split.test),
-        result,
-        metrics,
-        cost,
-        config,
-        data.key,
+        genes, task, data.synthetic, len(split.train), len(split.val), len(split.test), result, metrics, cost,
+        config, data.key,
     )
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "spec": spec_to_dict(genes),
-                "in_channels": in_channels,
-                "n_classes": len(data.classes),
-                "classes": list(data.classes),
-                "input_length": length,
-                "state_dict": model.state_dict(),
-            },
-            out_dir / "model.pt",
+        save_model(
+            Path(out_dir) / "model.pt", model, genes, task, shape, fs_hz=data.fs_hz, recipe=recipe,
+            data_key=data.key, synthetic=data.synthetic,
         )
-        (out_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2))
+        write_json(Path(out_dir) / "run.json", run.to_dict())
     return run

@@ -1,0 +1,253 @@
+"""Run artifacts in one place: ``model.pt`` (weights + what they were trained for), ``config.json`` and
+``run.json``.
+
+``model.pt`` records the model family and architecture, the task (classes in output order, or the regression
+target), the input shape, the regression target scale and the data recipe the network was trained on. Loading
+never executes code from the file (``torch.load(weights_only=True)``), and :func:`check_matches` refuses a
+model used with data it was not trained for, naming both sides. Files are written atomically (temporary file +
+rename), so a crash never leaves a half-written artifact behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from biowear.data.task import Task
+from biowear.errors import ConfigError
+from biowear.models import build_spec, family_of, spec_from_dict, spec_to_dict
+from biowear.train.target import ScaledOutput
+
+MODEL_FORMAT = "biowear-model"
+MODEL_VERSION = 2
+
+
+@dataclass
+class SavedModel:
+    """A network with everything it was trained for.
+
+    Attributes:
+        model: the network (in eval mode, on CPU).
+        family: registered model-family name.
+        arch: the family's architecture object.
+        task: classes or regression target.
+        input_shape: ``(channels, samples)`` per window.
+        fs_hz: sampling rate of the windows it expects (None when unknown).
+        recipe: the data configuration it was trained on (``DataConfig.to_dict()``), or None.
+        data_key: the prepared data's identity key ("" when unknown).
+        synthetic: True when trained on generated data (None: not recorded, files of earlier releases).
+        target_scale: regression ``(mean, std)``, or None.
+        meta: anything else stored (e.g. the compression variant that produced it).
+    """
+
+    model: nn.Module
+    family: str
+    arch: Any
+    task: Task
+    input_shape: tuple[int, int]
+    fs_hz: float | None = None
+    recipe: dict[str, Any] | None = None
+    data_key: str = ""
+    synthetic: bool | None = None
+    target_scale: tuple[float, float] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Class indices or target values for windows ``x`` (``(n, channels, samples)``)."""
+        from biowear.train.fit import predict
+
+        check_input_shape(self, np.asarray(x).shape)
+        return predict(self.model, np.asarray(x, dtype=np.float32), self.task)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities of a classifier for windows ``x``."""
+        from biowear.train.fit import predict_proba
+
+        if self.task.is_regression:
+            raise ConfigError("predict_proba is for classifiers; this model is a regression model (use predict)")
+        check_input_shape(self, np.asarray(x).shape)
+        return predict_proba(self.model, np.asarray(x, dtype=np.float32))
+
+
+def build_model(
+    family_arch: Any, task: Task, input_shape: tuple[int, int], seed: int | None = None,
+    target: tuple[float, float] | None = None,
+) -> nn.Module:
+    """The network of an architecture for a task: ``task.n_outputs`` outputs, wrapped in
+    :class:`ScaledOutput` for a regression task."""
+    net = build_spec(family_arch, input_shape[0], task.n_outputs, input_shape[1], seed=seed)
+    if task.is_regression:
+        mean, std = target or (0.0, 1.0)
+        net = ScaledOutput(net, mean, std)
+    return net
+
+
+def _atomic_write_bytes(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: Path, doc: Mapping[str, Any]) -> None:
+    """Write a JSON document atomically; non-finite numbers are refused (they are not valid JSON)."""
+    text = json.dumps(doc, indent=2, default=str, allow_nan=False)
+    _atomic_write_bytes(Path(path), lambda tmp: tmp.write_text(text + "\n"))
+
+
+def read_json(path: Path, what: str = "JSON file") -> dict[str, Any]:
+    """Read a JSON object, with a one-line error for a missing, unreadable or malformed file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{what} {path} is not readable JSON ({exc}); was it written by biowear?") from exc
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{what} {path} must hold a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def save_model(
+    path: Path,
+    model: nn.Module,
+    arch: Any,
+    task: Task,
+    input_shape: tuple[int, int],
+    fs_hz: float | None = None,
+    recipe: Mapping[str, Any] | None = None,
+    data_key: str = "",
+    synthetic: bool = False,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Save a network and what it was trained for to ``path`` (atomically).
+
+    A regression network must be a :class:`ScaledOutput` (as :func:`build_model` makes it); its target scale
+    is recorded.
+    """
+    scale = None
+    if isinstance(model, ScaledOutput):
+        scale = (float(model.target_mean), float(model.target_std))
+    elif task.is_regression:
+        raise ConfigError("a regression model is saved with its target scale: build it with build_model()")
+    payload = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "family": family_of(arch),
+        "spec": spec_to_dict(arch),
+        "task": task.to_dict(),
+        "classes": list(task.classes),
+        "in_channels": int(input_shape[0]),
+        "input_length": int(input_shape[1]),
+        "n_classes": task.n_outputs,
+        "fs_hz": fs_hz,
+        "recipe": json.loads(json.dumps(recipe, default=str)) if recipe is not None else None,
+        "data_key": data_key,
+        "synthetic": bool(synthetic),
+        "target_scale": list(scale) if scale else None,
+        "meta": json.loads(json.dumps(dict(meta or {}), default=str)),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    _atomic_write_bytes(Path(path), lambda tmp: torch.save(payload, tmp))
+    return Path(path)
+
+
+def load_model(path: Path) -> SavedModel:
+    """Load a ``model.pt`` written by biowear (also the version-1 files of earlier releases).
+
+    Raises:
+        ConfigError: the file is missing, is not a biowear model, or holds non-finite weights.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"model file {path} does not exist")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch.load fails in many ways on a foreign or corrupt file
+        raise ConfigError(f"{path} is not a biowear model file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(saved, dict) or "state_dict" not in saved or not ({"spec", "genes"} & set(saved)):
+        raise ConfigError(f"{path} is not a biowear model file (no architecture and weights in it)")
+    try:
+        arch = spec_from_dict(saved["spec"] if "spec" in saved else saved["genes"])  # "genes": older files
+        if "task" in saved:
+            task = Task.from_dict(saved["task"])
+        else:
+            classes = saved.get("classes") or [str(i) for i in range(int(saved["n_classes"]))]
+            task = Task.classification(tuple(classes))
+        shape = (int(saved["in_channels"]), int(saved["input_length"]))
+        scale = tuple(saved["target_scale"]) if saved.get("target_scale") else None
+        model = build_model(arch, task, shape, seed=0, target=scale)  # type: ignore[arg-type]
+        model.load_state_dict(saved["state_dict"])
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except Exception as exc:
+        raise ConfigError(f"{path} is not a loadable biowear model ({type(exc).__name__}: {exc})") from exc
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ConfigError(f"{path} holds non-finite (NaN/inf) weights in {', '.join(bad[:3])}; retrain or re-export it")
+    model.eval()
+    return SavedModel(
+        model=model,
+        family=family_of(arch),
+        arch=arch,
+        task=task,
+        input_shape=shape,
+        fs_hz=saved.get("fs_hz"),
+        recipe=saved.get("recipe"),
+        data_key=saved.get("data_key", ""),
+        synthetic=saved.get("synthetic"),
+        target_scale=scale,  # type: ignore[arg-type]
+        meta=dict(saved.get("meta") or {}),
+    )
+
+
+def check_input_shape(saved: SavedModel, shape: tuple[int, ...]) -> None:
+    """Refuse inputs whose (channels, samples) differ from the model's."""
+    if len(shape) != 3 or tuple(shape[1:]) != tuple(saved.input_shape):
+        raise ConfigError(
+            f"the model takes windows of shape (n, {saved.input_shape[0]}, {saved.input_shape[1]}) "
+            f"(channels, samples); the input has shape {tuple(shape)}"
+        )
+
+
+def check_matches(saved: SavedModel, data: Any) -> None:
+    """Refuse prepared data the model was not trained for: another task or class order, another input shape
+    or sampling rate, synthetic vs real data.
+
+    Raises:
+        ConfigError: naming the model's and the data's side of the first difference.
+    """
+    task = data.task if hasattr(data, "task") else Task.classification(tuple(data.classes))
+    if task.kind != saved.task.kind:
+        raise ConfigError(f"the model is a {saved.task.kind} model but the data is a {task.kind} task")
+    if task.classes != saved.task.classes:
+        raise ConfigError(
+            f"the model was trained for classes {list(saved.task.classes)} (in that output order) but the data "
+            f"has classes {list(task.classes)}; use the configuration the model was trained with"
+        )
+    shape = tuple(data.x.shape[1:])
+    if shape != tuple(saved.input_shape):
+        raise ConfigError(
+            f"the model takes windows of {saved.input_shape[0]} channel(s) x {saved.input_shape[1]} samples but "
+            f"the data has {shape[0]} x {shape[1]}; use the configuration the model was trained with"
+        )
+    if saved.fs_hz is not None and not math.isclose(float(saved.fs_hz), float(data.fs_hz), rel_tol=1e-9):
+        raise ConfigError(f"the model was trained at {saved.fs_hz:g} Hz but the data is at {data.fs_hz:g} Hz")
+    if saved.synthetic is not None and bool(saved.synthetic) != bool(data.synthetic):
+        side = "SYNTHETIC" if saved.synthetic else "real"
+        other = "SYNTHETIC" if data.synthetic else "real"
+        raise ConfigError(f"the model was trained on {side} data but the configuration prepares {other} data")
