@@ -83,6 +83,12 @@ class Task:
     def from_dict(d: Mapping[str, Any]) -> Task:
         unknown = sorted(set(d) - {"kind", "classes", "target", "unit"})
         if unknown:
-            raise ConfigError(f"task has unknown key(s) {', '.join(unknown)}; valid keys are: classes, kind, target, unit")
-        return Task(str(d.get("kind", "classification")), tuple(d.get("classes", ())), d.get("target", "target"),
-                    d.get("unit", ""))
+            raise ConfigError(
+                f"task has unknown key(s) {', '.join(unknown)}; valid keys are: classes, kind, target, unit"
+            )
+        return Task(
+            str(d.get("kind", "classification")),
+            tuple(d.get("classes", ())),
+            d.get("target", "target"),
+            d.get("unit", ""),
+        )

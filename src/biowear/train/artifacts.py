@@ -79,7 +79,10 @@ class SavedModel:
 
 
 def build_model(
-    family_arch: Any, task: Task, input_shape: tuple[int, int], seed: int | None = None,
+    family_arch: Any,
+    task: Task,
+    input_shape: tuple[int, int],
+    seed: int | None = None,
     target: tuple[float, float] | None = None,
 ) -> nn.Module:
     """The network of an architecture for a task: ``task.n_outputs`` outputs, wrapped in

@@ -105,13 +105,29 @@ def train_network(
     metrics = evaluate(model, data.x[split.test], data.y[split.test], task)
     cost = profile(model.cpu(), shape)
     run = TrainRun(
-        genes, task, data.synthetic, len(split.train), len(split.val), len(split.test), result, metrics, cost,
-        config, data.key,
+        genes,
+        task,
+        data.synthetic,
+        len(split.train),
+        len(split.val),
+        len(split.test),
+        result,
+        metrics,
+        cost,
+        config,
+        data.key,
     )
     if out_dir is not None:
         save_model(
-            Path(out_dir) / "model.pt", model, genes, task, shape, fs_hz=data.fs_hz, recipe=recipe,
-            data_key=data.key, synthetic=data.synthetic,
+            Path(out_dir) / "model.pt",
+            model,
+            genes,
+            task,
+            shape,
+            fs_hz=data.fs_hz,
+            recipe=recipe,
+            data_key=data.key,
+            synthetic=data.synthetic,
         )
         write_json(Path(out_dir) / "run.json", run.to_dict())
     return run
