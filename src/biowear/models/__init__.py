@@ -1,52 +1,47 @@
-"""Architecture families; each family = declarative genes/spec + build(...) -> nn.Module."""
+"""Model families as plugins (see :mod:`biowear.models.family`); each registers one :class:`Family` here."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import Any
 
 import torch
 from torch import nn
 
-from biowear.errors import ConfigError
-from biowear.models.ecg_cnn import EcgCnnSpec, KachueeCNN
-from biowear.models.resnet_lstm import ResNetLSTM, ResNetLSTMGenes, build, grid
+from biowear.models.ecg_cnn import EcgCnnFamily, EcgCnnSpec, KachueeCNN
+from biowear.models.family import FAMILIES, Family, Gene, Prunable, family_for, get_family
+from biowear.models.resnet_lstm import ResNetLSTM, ResNetLSTMFamily, ResNetLSTMGenes, build, grid
 
-ModelSpec = ResNetLSTMGenes | EcgCnnSpec
-FAMILIES: tuple[str, ...] = ("resnet_lstm", "ecg_cnn")
-#: Architecture used when none is given: the issue's example point, and Kachuee's published network.
-DEFAULT_ARCH: dict[str, str] = {"resnet_lstm": "blocks=4,x=2,lstm=32", "ecg_cnn": ""}
+FAMILIES.register("resnet_lstm", ResNetLSTMFamily())
+FAMILIES.register("ecg_cnn", EcgCnnFamily())
 
-
-def family_of(spec: ModelSpec) -> str:
-    return "ecg_cnn" if isinstance(spec, EcgCnnSpec) else "resnet_lstm"
+#: Any registered family's architecture (a frozen dataclass).
+ModelSpec = Any
 
 
-def parse_spec(family: str, arch: str | None = None) -> ModelSpec:
+def family_of(spec: object) -> str:
+    """Name of the family an architecture belongs to."""
+    return family_for(spec).name
+
+
+def parse_spec(family: str, arch: str | None = None) -> Any:
     """A model spec from a family name and an architecture string (None: the family's default; error lists the
     valid families)."""
-    if family in DEFAULT_ARCH and arch is None:
-        arch = DEFAULT_ARCH[family]
-    if family == "resnet_lstm":
-        return ResNetLSTMGenes.parse(arch)
-    if family == "ecg_cnn":
-        return EcgCnnSpec.parse(arch)
-    raise ConfigError(f"unknown model family {family!r}; valid options are: {', '.join(FAMILIES)}")
+    return FAMILIES.get(family).parse(arch)
 
 
-def spec_to_dict(spec: ModelSpec) -> dict[str, object]:
-    return {"family": family_of(spec), **asdict(spec)}
+def spec_to_dict(spec: object) -> dict[str, object]:
+    """``{"family": name, **fields}``, the form saved in model files."""
+    family = family_for(spec)
+    return {"family": family.name, **family.to_dict(spec)}
 
 
-def spec_from_dict(d: dict[str, object]) -> ModelSpec:
-    d = dict(d)
-    family = d.pop("family", "resnet_lstm")
-    if family == "ecg_cnn":
-        return EcgCnnSpec(**d)  # type: ignore[arg-type]
-    return ResNetLSTMGenes(**d)  # type: ignore[arg-type]
+def spec_from_dict(d: dict[str, object]) -> Any:
+    """Inverse of :func:`spec_to_dict` (a missing ``family`` means ``resnet_lstm``, as in early model files)."""
+    return FAMILIES.get(str(d.get("family", "resnet_lstm"))).from_dict(d)
 
 
 def build_spec(
-    spec: ModelSpec,
+    spec: object,
     in_channels: int,
     n_classes: int,
     input_length: int,
@@ -54,29 +49,26 @@ def build_spec(
     device: str | torch.device | None = None,
 ) -> nn.Module:
     """Build any family's network; with ``seed`` the initial weights are reproducible."""
-    if isinstance(spec, ResNetLSTMGenes):
-        return build(spec, in_channels, n_classes, seed=seed, device=device)
-    if device is not None and torch.device(device).type == "meta":
-        with torch.device("meta"):
-            return KachueeCNN(spec, in_channels, n_classes, input_length)
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        model = KachueeCNN(spec, in_channels, n_classes, input_length)
-    return model.to(device) if device is not None else model
+    return family_for(spec).build(spec, (in_channels, input_length), n_classes, seed=seed, device=device)
 
 
 __all__ = [
-    "DEFAULT_ARCH",
     "FAMILIES",
+    "EcgCnnFamily",
     "EcgCnnSpec",
+    "Family",
+    "Gene",
     "KachueeCNN",
     "ModelSpec",
+    "Prunable",
     "ResNetLSTM",
+    "ResNetLSTMFamily",
     "ResNetLSTMGenes",
     "build",
     "build_spec",
+    "family_for",
     "family_of",
+    "get_family",
     "grid",
     "parse_spec",
     "spec_from_dict",

@@ -9,12 +9,14 @@ common re-implementations and are stated here rather than hidden.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from biowear.errors import ConfigError
+from biowear.models.family import Family, Gene, Prunable
 from biowear.models.layers import Add, SamePadConv1d, parse_int_fields
 
 
@@ -77,3 +79,43 @@ class KachueeCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.stem(x)))
+
+
+class EcgCnnFamily(Family):
+    """The ``ecg_cnn`` family; its search space: blocks 1..5, filters 8/16/32 and dense 16/32 (kernel 5)."""
+
+    name = "ecg_cnn"
+    arch_type = EcgCnnSpec
+
+    def default(self) -> EcgCnnSpec:
+        return EcgCnnSpec()  # Kachuee's published network
+
+    def parse(self, text: str | None) -> EcgCnnSpec:
+        return EcgCnnSpec.parse(text or "")
+
+    def label(self, arch: EcgCnnSpec) -> str:
+        return f"blocks={arch.blocks},filters={arch.filters},kernel={arch.kernel},dense={arch.dense}"
+
+    def key(self, arch: EcgCnnSpec) -> str:
+        return f"ecg_cnn-{arch.blocks}-{arch.filters}-{arch.kernel}-{arch.dense}"
+
+    def make(self, arch: EcgCnnSpec, input_shape: tuple[int, int], n_outputs: int) -> nn.Module:
+        return KachueeCNN(arch, input_shape[0], n_outputs, input_shape[1])
+
+    def prunable(self, model: nn.Module) -> Prunable:
+        """The output layer (the head's last dense layer); identity shortcuts let every other channel go."""
+        last = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+        return Prunable(output=(last,))
+
+    def genes(self) -> tuple[Gene, ...]:
+        return (
+            Gene("blocks", (1, 2, 3, 4, 5), "residual blocks (each halves the length)"),
+            Gene("filters", (8, 16, 32), "filters of every convolution"),
+            Gene("dense", (16, 32), "units of the two hidden dense layers"),
+        )
+
+    def from_genes(self, values: Mapping[str, int]) -> EcgCnnSpec:
+        return EcgCnnSpec(blocks=int(values["blocks"]), filters=int(values["filters"]), dense=int(values["dense"]))
+
+    def gene_values(self, arch: EcgCnnSpec) -> dict[str, int]:
+        return {"blocks": arch.blocks, "filters": arch.filters, "dense": arch.dense}

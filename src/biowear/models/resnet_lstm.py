@@ -10,6 +10,7 @@ shortcut, and the shortcut is zero-padded on the channel axis when the filter co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 from biowear.errors import ConfigError
+from biowear.models.family import Family, Gene, Prunable
 from biowear.models.layers import Add, ChannelPad, LastStepLSTM, SamePadConv1d, parse_int_fields
 
 BLOCKS_RANGE = range(0, 16)
@@ -119,7 +121,7 @@ class ResNetLSTM(nn.Module):
     Args:
         genes: the architecture point.
         in_channels: number of input leads.
-        n_classes: number of output classes.
+        n_classes: number of outputs (one logit per class, or 1 for regression).
         kernel_size: convolution kernel (16 in the paper).
         dropout: dropout probability in the residual blocks (Hannun et al.: 0.2).
     """
@@ -128,8 +130,8 @@ class ResNetLSTM(nn.Module):
         self, genes: ResNetLSTMGenes, in_channels: int, n_classes: int, kernel_size: int = 16, dropout: float = 0.2
     ):
         super().__init__()
-        if in_channels < 1 or n_classes < 2:
-            raise ConfigError(f"need in_channels >= 1 and n_classes >= 2, got {in_channels}, {n_classes}")
+        if in_channels < 1 or n_classes < 1:
+            raise ConfigError(f"need in_channels >= 1 and n_classes >= 1, got {in_channels}, {n_classes}")
         if not 0 <= dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
         self.genes = genes
@@ -167,3 +169,49 @@ def build(
             torch.manual_seed(seed)
         model = ResNetLSTM(genes, in_channels, n_classes, **options)  # type: ignore[arg-type]
     return model.to(device) if device is not None else model
+
+
+class ResNetLSTMFamily(Family):
+    """The ``resnet_lstm`` family: genes blocks (0..15), x (1..4) and lstm_exp (4..8), the 4+2+3-bit chromosome of
+    BioNetExplorer (LSTM codes 5..7 lie outside the grid)."""
+
+    name = "resnet_lstm"
+    arch_type = ResNetLSTMGenes
+
+    def default(self) -> ResNetLSTMGenes:
+        return ResNetLSTMGenes(4, 2, 5)  # the issue's example point, blocks=4,x=2,lstm=32
+
+    def parse(self, text: str | None) -> ResNetLSTMGenes:
+        return self.default() if text is None else ResNetLSTMGenes.parse(text)
+
+    def label(self, arch: ResNetLSTMGenes) -> str:
+        return arch.label()
+
+    def key(self, arch: ResNetLSTMGenes) -> str:
+        return f"{arch.blocks}-{arch.x}-{arch.lstm_exp}"  # model folders of earlier studies keep their paths
+
+    def canonical(self, arch: ResNetLSTMGenes) -> ResNetLSTMGenes:
+        return arch.canonical()
+
+    def make(self, arch: ResNetLSTMGenes, input_shape: tuple[int, int], n_outputs: int) -> nn.Module:
+        return ResNetLSTM(arch, input_shape[0], n_outputs)
+
+    def prunable(self, model: nn.Module) -> Prunable:
+        """The output layer ``fc``; the LSTM (hidden units pruned apart, read by ``fc``); and, when a shortcut
+        zero-pads channels, the residual-stream writers (stem convolution and every block's ``conv2``)."""
+        padded = any(isinstance(m, ChannelPad) for m in model.modules())
+        keep = ["stem.0", *(f"blocks.{i}.conv2" for i in range(len(model.blocks)))] if padded else []
+        return Prunable(output=("fc",), keep_width=tuple(keep), recurrent=(("lstm", "fc"),))
+
+    def genes(self) -> tuple[Gene, ...]:
+        return (
+            Gene("blocks", tuple(BLOCKS_RANGE), "residual blocks"),
+            Gene("x", tuple(X_RANGE), "the filter count doubles every x blocks"),
+            Gene("lstm_exp", tuple(LSTM_EXP_RANGE), "the LSTM has 2**lstm_exp cells"),
+        )
+
+    def from_genes(self, values: Mapping[str, int]) -> ResNetLSTMGenes:
+        return ResNetLSTMGenes(int(values["blocks"]), int(values["x"]), int(values["lstm_exp"]))
+
+    def gene_values(self, arch: ResNetLSTMGenes) -> dict[str, int]:
+        return {"blocks": arch.blocks, "x": arch.x, "lstm_exp": arch.lstm_exp}
