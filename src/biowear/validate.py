@@ -141,3 +141,67 @@ def check(obj: Any, rules: Mapping[str, Rule], owner: str | None = None) -> None
     owner = owner or type(obj).__name__
     for name, rule in rules.items():
         check_value(owner, name, getattr(obj, name), rule)
+
+
+def _tuple_like(hint: Any) -> bool:
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_tuple_like(a) for a in typing.get_args(hint))
+    return False
+
+
+def _dataclass_in(hint: Any) -> type | None:
+    import dataclasses
+    import types
+    import typing
+
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return hint
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        for a in typing.get_args(hint):
+            found = _dataclass_in(a)
+            if found is not None:
+                return found
+    return None
+
+
+def build(cls: type, values: Mapping[str, Any], section: str | None = None) -> Any:
+    """Construct the config dataclass ``cls`` from a parsed TOML/JSON table.
+
+    Lists become tuples where the field is a tuple, nested tables become nested config dataclasses, and every
+    problem is a one-line :class:`ConfigError` naming the section and key: an unknown key (listing the valid
+    ones), a value of the wrong type, or a value the dataclass's own validation refuses.
+    """
+    import dataclasses
+    import typing
+
+    section = section or cls.__name__
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{section}] must be a table of key = value entries, got {type(values).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"[{section}] has unknown key(s) {', '.join(unknown)}; valid keys are: {', '.join(sorted(names))}"
+        )
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        hint = hints.get(key)
+        nested = _dataclass_in(hint)
+        if nested is not None and isinstance(value, Mapping):
+            value = build(nested, value, f"{section}.{key}")
+        elif isinstance(value, list) and _tuple_like(hint):
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"[{section}] {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{section}] has a value of the wrong type ({exc}); see the documented keys") from None

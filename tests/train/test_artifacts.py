@@ -123,8 +123,8 @@ def test_version_1_files_still_load(tmp_path):
 def test_json_artifacts(tmp_path):
     write_json(tmp_path / "c.json", {"a": 1})
     assert read_json(tmp_path / "c.json") == {"a": 1}
-    with pytest.raises(ValueError):
-        write_json(tmp_path / "n.json", {"alpha": float("nan")})
+    write_json(tmp_path / "n.json", {"r": float("nan"), "v": [1.0, float("inf")]})
+    assert read_json(tmp_path / "n.json") == {"r": None, "v": [1.0, None]}
     (tmp_path / "bad.json").write_text("{oops")
     with pytest.raises(ConfigError, match="not readable JSON"):
         read_json(tmp_path / "bad.json", "config")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 import tomllib
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -53,13 +51,34 @@ class EpochBars:
     def on_epoch_end(self, log) -> None:
         self.bar.remove_task(self.task)
         if self.lines:
-            console.print(
-                f"epoch {log.epoch}: train loss {log.train_loss:.4f}, val loss {log.val_loss:.4f}, "
-                f"val acc {log.val_accuracy:.4f} ({log.seconds:.1f} s)"
-            )
+            console.print(log.summary(), highlight=False)
+
+
+def _print_regression(run) -> None:
+    m, task = run.metrics, run.task
+    unit = f" {task.unit}" if task.unit else ""
+    console.print(
+        f"test ({m.n} windows, {task.target}"
+        + (" — SYNTHETIC" if run.synthetic else "")
+        + f"): MAE {m.mae:.4f}{unit}, "
+        f"RMSE {m.rmse:.4f}{unit}, Pearson r {m.pearson_r:.4f}, within 5{unit}: {m.within_5:.4f}",
+        highlight=False,
+    )
+
+
+def _print_fit(run) -> None:
+    f = run.fit
+    console.print(
+        f"training: {f.epochs_run} epochs (best {f.best_epoch}{', early stop' if f.stopped_early else ''}), "
+        f"{f.train_time_s:.1f} s, {f.samples_per_s:.0f} samples/s on {f.device}"
+    )
 
 
 def _print_metrics(run) -> None:
+    if run.task.is_regression:
+        _print_regression(run)
+        _print_fit(run)
+        return
     m = run.metrics
     table = Table(title=f"test metrics ({run.n_test} windows)" + (" — SYNTHETIC" if run.synthetic else ""))
     for col in ("class", "precision", "recall", "F1", "AUC", "support"):
@@ -77,11 +96,7 @@ def _print_metrics(run) -> None:
     )
     console.print(table)
     console.print(f"accuracy {m.accuracy:.4f}; confusion (rows true, cols predicted): {[list(r) for r in m.confusion]}")
-    f = run.fit
-    console.print(
-        f"training: {f.epochs_run} epochs (best {f.best_epoch}{', early stop' if f.stopped_early else ''}), "
-        f"{f.train_time_s:.1f} s, {f.samples_per_s:.0f} samples/s on {f.device}"
-    )
+    _print_fit(run)
 
 
 def _cost_table(rows: list[tuple[str, object]], title: str) -> Table:
@@ -138,6 +153,7 @@ def train(
     from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
     from biowear.models import parse_spec
     from biowear.train import TrainConfig, train_network
+    from biowear.train.artifacts import save_run_config
 
     genes = parse_spec(family, arch)
     data_cfg = DataConfig(
@@ -186,21 +202,17 @@ def train(
         f"network {genes.label()}"
     )
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(
-            json.dumps(
-                {
-                    "data": asdict(data_cfg),
-                    "split": asdict(split_cfg),
-                    "train": asdict(train_cfg),
-                    "arch": genes.label(),
-                },
-                indent=2,
-                default=str,
-            )
-        )
+        save_run_config(out / "config.json", data_cfg, split_cfg, train_cfg, genes)
     with _progress() as bar:
-        run = train_network(data, parts, genes, train_cfg, callbacks=(EpochBars(bar, lines=True),), out_dir=out)
+        run = train_network(
+            data,
+            parts,
+            genes,
+            train_cfg,
+            callbacks=(EpochBars(bar, lines=True),),
+            out_dir=out,
+            recipe=data_cfg.to_dict(),
+        )
     _print_metrics(run)
     console.print(_cost_table([(genes.label(), run.cost)], "hardware cost per inference"))
     if data.synthetic:

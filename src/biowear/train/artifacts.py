@@ -105,9 +105,23 @@ def _atomic_write_bytes(path: Path, write) -> None:
             tmp.unlink()
 
 
+def json_ready(value: Any) -> Any:
+    """``value`` with NaN/inf floats replaced by None (JSON has no such numbers) and tuples as lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
+
+
 def write_json(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write a JSON document atomically; non-finite numbers are refused (they are not valid JSON)."""
-    text = json.dumps(doc, indent=2, default=str, allow_nan=False)
+    """Write a JSON document atomically; NaN/inf (undefined metrics) are written as null, so the file is
+    always valid JSON."""
+    text = json.dumps(json_ready(doc), indent=2, default=str, allow_nan=False)
     _atomic_write_bytes(Path(path), lambda tmp: tmp.write_text(text + "\n"))
 
 
@@ -254,3 +268,43 @@ def check_matches(saved: SavedModel, data: Any) -> None:
         side = "SYNTHETIC" if saved.synthetic else "real"
         other = "SYNTHETIC" if data.synthetic else "real"
         raise ConfigError(f"the model was trained on {side} data but the configuration prepares {other} data")
+
+
+def save_run_config(path: Path, data: Any, split: Any, train: Any, arch: Any) -> Path:
+    """Write a run's ``config.json``: the data, split and training recipe and the architecture (atomically)."""
+    from dataclasses import asdict
+
+    write_json(
+        Path(path),
+        {
+            "data": asdict(data),
+            "split": asdict(split),
+            "train": asdict(train),
+            "family": family_of(arch),
+            "arch": arch.label(),
+            "spec": spec_to_dict(arch),
+        },
+    )
+    return Path(path)
+
+
+def load_recipe(doc_or_path: Mapping[str, Any] | Path) -> tuple[Any, Any, Any]:
+    """The (DataConfig, SplitConfig, TrainConfig) of a run's ``config.json`` or a study's ``<name>.config.json``
+    (other sections are ignored).
+
+    Raises:
+        ConfigError: unreadable JSON (for example a TOML file given as a config), no ``data`` section, or a
+            section the configuration classes refuse; the message names the section and key.
+    """
+    from biowear.data import DataConfig, SplitConfig
+    from biowear.train.fit import TrainConfig
+    from biowear.validate import build
+
+    doc = read_json(doc_or_path, "configuration") if isinstance(doc_or_path, (str, Path)) else dict(doc_or_path)
+    if "data" not in doc:
+        raise ConfigError("the configuration has no 'data' section; give the config.json written beside the model")
+    return (
+        build(DataConfig, doc["data"], "data"),
+        build(SplitConfig, doc.get("split", {}), "split"),
+        build(TrainConfig, doc.get("train", {}), "train"),
+    )
