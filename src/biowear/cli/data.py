@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -67,3 +70,37 @@ def data_download(name: str) -> None:
         raise ConfigError(f"dataset {name} is generated locally and needs no download")
     console.print(f"downloading {name} from PhysioNet into {ds.directory()} ...")
     console.print(f"done: {ds.download()}")
+
+
+@data_app.command("sines")
+def data_sines(
+    out: Annotated[Path, typer.Argument(help="the .npz file to write")],
+    windows: Annotated[int, typer.Option(help="number of windows")] = 600,
+    fs_hz: Annotated[float, typer.Option(help="sampling rate in Hz")] = 64.0,
+    window_samples: Annotated[int, typer.Option(help="samples per window")] = 256,
+    channels: Annotated[int, typer.Option(help="channels per window")] = 1,
+    groups: Annotated[int, typer.Option(help="number of groups ('subjects') for group splits")] = 6,
+    seed: int = 0,
+) -> None:
+    """Write a SYNTHETIC regression array dataset (.npz): noisy sinusoids whose frequency in Hz is the target."""
+    import numpy as np
+
+    from biowear.data.sines import sine_windows
+    from biowear.validate import Interval, check_value
+
+    check_value("sines", "windows", windows, Interval(int, 8, None))
+    check_value("sines", "fs_hz", fs_hz, Interval(float, 1, None))
+    check_value("sines", "window_samples", window_samples, Interval(int, 8, None))
+    check_value("sines", "channels", channels, Interval(int, 1, None))
+    check_value("sines", "groups", groups, Interval(int, 1, None))
+    if out.suffix != ".npz":
+        raise ConfigError(f"the output must be a .npz file, got {out}")
+    arrays = sine_windows(windows, fs_hz, window_samples, n_channels=channels, n_groups=groups, seed=seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+    console.print(
+        f"wrote {out}: {windows} SYNTHETIC windows of {channels} x {window_samples} samples at {fs_hz:g} Hz; "
+        "target = frequency (Hz)"
+    )
