@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from biowear.data import LABEL_MAPS, DataConfig, make_label_map, prepare, resolve_label_map
+from biowear.data import LABEL_MAPS, DataConfig, code_kind, make_label_map, prepare, resolve_label_map
 from biowear.errors import ConfigError, DataError
 
 
@@ -49,14 +49,18 @@ def test_custom_mapping_and_episode_codes():
     assert lm.beat_class("E") == 1 and lm.episode_class("(VT") == 2 and lm.has_episodes
 
 
-def test_unknown_code_lists_valid_codes():
-    with pytest.raises(ConfigError, match="unknown annotation code 'Z'.*valid beat codes"):
-        make_label_map("bad", {"a": ["N"], "b": ["Z"]})
+def test_any_beat_code_and_aux_codes_are_accepted():
+    lm = make_label_map("folder", {"a": ["N"], "b": ["Z"], "relax": ["aux:Relax"], "vt": ["(VTX"]})
+    assert lm.beat_class("Z") == 1 and lm.beat_class("aux:Relax") == -1
+    assert lm.episode_class("aux:Relax") == 2 and lm.episode_class("(VTX") == 3
+    assert [code_kind(c) for c in ("N", "Z", "(VT", "aux:Relax", "[")] == ["beat", "beat", "rhythm", "aux", "vf"]
 
 
 def test_non_beat_symbol_cannot_label():
-    with pytest.raises(ConfigError, match="unknown annotation code '~'"):
+    with pytest.raises(ConfigError, match="'~' is not a beat code.*aux:TEXT"):
         make_label_map("bad", {"a": ["N"], "b": ["~"]})
+    with pytest.raises(ConfigError, match="names no aux note"):
+        make_label_map("bad", {"a": ["N"], "b": ["aux:"]})
 
 
 def test_overlapping_mapping_is_refused():
@@ -74,5 +78,5 @@ def test_single_class_and_unknown_preset():
 def test_class_without_samples_is_an_error():
     # synthetic records hold no junctional escape beats
     cfg = DataConfig(datasets=("synthetic_ecg",), labels={"normal": ["N"], "junctional": ["j"]}, records=("syn000",))
-    with pytest.raises(DataError, match="junctional have no samples"):
+    with pytest.raises(DataError, match=r"junctional have no samples.*codes of junctional \(j\) never occur.*N \("):
         prepare(cfg, use_cache=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from biowear.data import DS1, DS2, PreparedDataset, SplitConfig, make_split
+from biowear.data import DS1, DS2, PreparedDataset, SplitConfig, Task, make_split
 from biowear.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def fake_data(keys, per_record=50, n_classes=2, seed=0):
         y=rng.integers(0, n_classes, size=n),
         record_index=np.repeat(np.arange(len(keys)), per_record),
         record_keys=tuple(keys),
-        classes=tuple(f"c{i}" for i in range(n_classes)),
+        task=Task.classification(tuple(f"c{i}" for i in range(n_classes))),
         fs_hz=360.0,
         synthetic=True,
         key="test",

@@ -1,4 +1,10 @@
-"""The dataset registry: names -> objects that list, load and download records."""
+"""The dataset protocol and registry: names -> objects that list, load and download records.
+
+A dataset is a :class:`Dataset`: record names, a loader returning :class:`Record` objects, a sampling rate,
+a fingerprint for cache keys, and the group (subject) of each record for group splits. The built-ins are
+registered in :data:`DATASETS`; any WFDB folder (:class:`biowear.data.folder.WFDBFolderDataset`) and ``.npz``
+arrays (:mod:`biowear.data.arrays`) are given as ``DataConfig.sources``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from biowear.data.fingerprint import content_fingerprint
 from biowear.data.record import Record
 from biowear.data.synthetic import SyntheticECGConfig, generate_record
 from biowear.data.wfdb_source import read_wfdb_record
@@ -69,12 +76,17 @@ CUDB_RECORDS: tuple[str, ...] = tuple(f"cu{i:02d}" for i in range(1, 36))
 
 
 class Dataset(ABC):
-    """A named collection of records.
+    """A named collection of records (the dataset protocol).
+
+    Subclasses implement :meth:`record_ids`, :meth:`load` and :meth:`fingerprint`; they may override
+    :meth:`group_of` (the subject of a record, for group splits; default: the record itself),
+    :meth:`content_fingerprint` and :meth:`available`.
 
     Attributes:
-        name: registry name.
+        name: registry (or source) name; records are addressed as ``name/record``.
         description: one line for ``biowear data list``.
-        fs_hz: native sampling frequency.
+        fs_hz: native sampling frequency (of the first record when records differ; each record is resampled
+            from its own rate).
         beats_classified: False when beat annotations carry no morphology class (then only rhythm and
             episode codes label windows, e.g. ``cudb``).
         synthetic: True for generated data.
@@ -98,7 +110,15 @@ class Dataset(ABC):
 
     @abstractmethod
     def fingerprint(self, root: Path | None = None) -> str:
-        """A short hash identifying the data content (used in cache keys)."""
+        """A short hash identifying the data (used in cache keys, and so in training keys)."""
+
+    def content_fingerprint(self, root: Path | None = None) -> str:
+        """A hash of the data's bytes, checked when a cache file is read (default: :meth:`fingerprint`)."""
+        return self.fingerprint(root)
+
+    def group_of(self, record_id: str) -> str:
+        """The group (subject, session) of a record; records of one group stay in one split part."""
+        return record_id
 
     def available(self, root: Path | None = None) -> bool:
         """True when every record can be loaded without a download."""
@@ -149,7 +169,15 @@ class WFDBDataset(Dataset):
             )
         return read_wfdb_record(d, record_id, self.name, invalid_samples=self.invalid_samples)
 
+    def content_fingerprint(self, root: Path | None = None) -> str:
+        """sha256 of every present .hea/.dat/.atr file (memoised by path, mtime and size)."""
+        d = self.directory(root)
+        files = [d / f"{r}{ext}" for r in self.records for ext in (".hea", ".dat", ".atr")]
+        return content_fingerprint([p for p in files if p.is_file()], salt=self.name)
+
     def fingerprint(self, root: Path | None = None) -> str:
+        """Sizes and headers of the files (kept as the cache key's data identity; contents are checked by
+        :meth:`content_fingerprint` when a cache file is read)."""
         d = self.directory(root)
         h = hashlib.sha256(self.name.encode())
         for r in self.records:

@@ -1,11 +1,18 @@
 """Label maps: annotation codes -> the user's output classes.
 
-Three kinds of code can be mapped to a class:
+How a code is recognised (see :func:`code_kind`):
 
-* beat symbols of the WFDB/MIT-BIH table (``N``, ``V``, ``A``, ...), which label the beat they annotate;
-* rhythm labels from rhythm-change annotations (``(VT``, ``(AFIB``, ``(VFL``, ...), which label every
-  sample until the next rhythm change;
-* ``[``, the start of a ventricular flutter/fibrillation episode (closed by ``]``).
+* ``[``: a ventricular flutter/fibrillation episode, from ``[`` to the closing ``]``;
+* a code starting with ``(`` (``(VT``, ``(AFIB``, ...): a WFDB rhythm label, read from the aux note of
+  rhythm-change (``+``) annotations; it labels every sample until the next ``+`` annotation carrying an aux
+  note (the MIT-BIH rhythm convention);
+* ``aux:TEXT`` (``aux:Relax``, ``aux:Stress``): an episode keyed by the aux note ``TEXT`` on any annotation
+  symbol (e.g. ``"`` comments marking protocol stages); it lasts until the next annotation of the same symbol
+  carrying a non-empty aux note;
+* every other code is a beat symbol, which labels the beat it annotates: the WFDB table (``N``, ``V``, ...)
+  or any code a folder uses (``Z``). The WFDB non-beat symbols (``+``, ``~``, ``"``, ...) are refused as
+  beat codes; write ``aux:TEXT`` to use their notes. A code that never occurs in the prepared records is
+  reported at preparation time, naming the codes that do occur.
 
 Presets: ``binary`` (normal vs anomaly), ``aami5`` (ANSI/AAMI EC57 N/S/V/F/Q) and ``vf`` (binary plus
 ventricular flutter/fibrillation episodes, e.g. from ``cudb``).
@@ -89,8 +96,46 @@ RHYTHM_LABELS: tuple[str, ...] = (
 )
 #: The code that stands for a ``[`` ... ``]`` ventricular flutter/fibrillation episode.
 VF_EPISODE = "["
+#: Prefix of codes keyed by an annotation's aux note on any symbol (``aux:Relax``).
+AUX_PREFIX = "aux:"
+#: The WFDB rhythm-change symbol whose aux notes carry ``(``-rhythm labels.
+RHYTHM_SYMBOL = "+"
 
-_VALID_CODES = frozenset(BEAT_SYMBOLS) | frozenset(RHYTHM_LABELS) | {VF_EPISODE}
+CODE_KINDS: Registry[str] = Registry("annotation code kind")
+CODE_KINDS.register("beat", "a beat symbol (N, V, ... or any code a folder uses): labels the annotated beat")
+CODE_KINDS.register("rhythm", "(LABEL: a rhythm label on '+' annotations, until the next '+' with a note")
+CODE_KINDS.register("aux", "aux:TEXT: an aux note on any symbol, until the next note on that symbol")
+CODE_KINDS.register("vf", "'[': a ventricular flutter/fibrillation episode, until ']'")
+
+
+def code_kind(code: str) -> str:
+    """How ``code`` is read: ``vf`` (``[``), ``rhythm`` (``(...``), ``aux`` (``aux:TEXT``) or ``beat``."""
+    if code == VF_EPISODE:
+        return "vf"
+    if code.startswith("("):
+        return "rhythm"
+    if code.startswith(AUX_PREFIX):
+        return "aux"
+    return "beat"
+
+
+def episode_key(code: str) -> tuple[str | None, str]:
+    """(symbol or None for any, aux text) that starts an episode of a rhythm or ``aux:`` code."""
+    if code_kind(code) == "rhythm":
+        return RHYTHM_SYMBOL, code
+    return None, code[len(AUX_PREFIX) :]
+
+
+def _code_problem(code: str) -> str | None:
+    kind = code_kind(code)
+    if kind == "beat" and (not code or code in NON_BEAT_SYMBOLS or code != code.strip()):
+        return (
+            f"{code!r} is not a beat code (WFDB non-beat symbols {' '.join(NON_BEAT_SYMBOLS)} mark events, "
+            f"not beats; write aux:TEXT for an episode keyed by an aux note)"
+        )
+    if kind == "aux" and not code[len(AUX_PREFIX) :].strip():
+        return f"{code!r} names no aux note; write aux:TEXT, e.g. aux:Relax"
+    return None
 
 
 @dataclass(frozen=True)
@@ -100,14 +145,15 @@ class LabelMap:
     Args:
         name: a label for reports ("binary", "custom", ...).
         classes: class names in output-index order.
-        codes: for each class, the codes mapped to it (beat symbols, rhythm labels or ``[``).
+        codes: for each class, the codes mapped to it (beat symbols, ``(`` rhythm labels, ``aux:TEXT`` or
+            ``[``; see the module docstring).
         priority: class names, highest priority first, used when a window holds several classes;
             default: every class except the first, in order, then the first (so any anomaly outranks
             the "normal" class listed first).
 
     Raises:
-        ConfigError: empty or duplicate classes, an unknown code, a code mapped to two classes, or a
-            priority that is not a permutation of the classes.
+        ConfigError: empty or duplicate classes, a malformed code (a non-beat WFDB symbol, an empty
+            ``aux:``), a code mapped to two classes, or a priority that is not a permutation of the classes.
     """
 
     name: str
@@ -127,12 +173,9 @@ class LabelMap:
             if not self.codes[cls]:
                 raise ConfigError(f"label map {self.name!r}: class {cls!r} has no annotation codes")
             for code in self.codes[cls]:
-                if code not in _VALID_CODES:
-                    raise ConfigError(
-                        f"label map {self.name!r}: unknown annotation code {code!r} for class {cls!r}; "
-                        f"valid beat codes are {' '.join(BEAT_SYMBOLS)}; rhythm labels are "
-                        f"{' '.join(RHYTHM_LABELS)}; '[' is a ventricular flutter/fibrillation episode"
-                    )
+                problem = _code_problem(code)
+                if problem:
+                    raise ConfigError(f"label map {self.name!r}: invalid annotation code for class {cls!r}: {problem}")
                 if code in owner:
                     raise ConfigError(
                         f"label map {self.name!r}: code {code!r} is mapped to both {owner[code]!r} and "
@@ -153,8 +196,12 @@ class LabelMap:
         return self._beat_index.get(symbol, -1)
 
     def episode_class(self, code: str) -> int:
-        """Class index of a rhythm label or ``[``, -1 when it is not mapped."""
+        """Class index of a rhythm label, ``aux:TEXT`` code or ``[``, -1 when it is not mapped."""
         return self._episode_index.get(code, -1)
+
+    def episode_codes(self) -> tuple[str, ...]:
+        """The mapped rhythm and ``aux:`` codes (not ``[``), in class order."""
+        return tuple(code for code in self._episode_index if code_kind(code) in ("rhythm", "aux"))
 
     @property
     def has_episodes(self) -> bool:
@@ -168,11 +215,13 @@ class LabelMap:
 
     @cached_property
     def _beat_index(self) -> dict[str, int]:
-        return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code in BEAT_SYMBOLS}
+        return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code_kind(code) == "beat"}
 
     @cached_property
     def _episode_index(self) -> dict[str, int]:
-        return {code: i for i, c in enumerate(self.classes) for code in self.codes[c] if code not in BEAT_SYMBOLS}
+        return {
+            code: i for i, c in enumerate(self.classes) for code in sorted(self.codes[c]) if code_kind(code) != "beat"
+        }
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (used in cache keys and saved configs)."""

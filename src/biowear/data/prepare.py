@@ -1,178 +1,79 @@
-"""Turning records into a labelled, windowed, cached dataset of tensors-to-be."""
+"""Turning records (or array files) into a labelled, windowed, cached dataset of tensors-to-be.
+
+Cache files live in ``<cache>/prepared/<key>-v<version>.npz``. The key hashes the configuration and each
+dataset's fingerprint (for WFDB folders and ``.npz`` sources the sha256 of their files; for the built-ins
+their file sizes and headers, unchanged since earlier versions so training keys stay valid). Every cache file
+also records the content fingerprint (sha256 of every file, memoised by path, mtime and size) of its data and
+is rebuilt when it differs, so edited data is never served from the cache.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
-from biowear.data.datasets import get_dataset
-from biowear.data.labels import LabelMap, resolve_label_map
+from biowear.data.array_prepare import from_arrays, prepare_array_data
+from biowear.data.arrays import ArrayDataset
+from biowear.data.config import FILTERS, NORMALISATIONS, DataConfig
+from biowear.data.datasets import Dataset
+from biowear.data.labels import LabelMap, code_kind, episode_key
+from biowear.data.prepared import CACHE_VERSION, PreparedDataset, load_cache, save_cache
 from biowear.data.record import Record
-from biowear.data.windows import WindowConfig, Windows, kachuee_beats, segment
-from biowear.errors import ConfigError, DataError
+from biowear.data.task import Task
+from biowear.data.windows import WINDOW_KINDS, CutContext
+from biowear.errors import DataError
 from biowear.paths import cache_dir
-from biowear.signal import bandpass, remove_baseline, resample, zscore
+from biowear.signal import resample
+
+__all__ = ["DataConfig", "PreparedDataset", "from_arrays", "prepare", "select_channels"]
 
 log = logging.getLogger(__name__)
-
-FILTERS: tuple[str, ...] = ("none", "bandpass", "baseline")
-NORMALISATIONS: tuple[str, ...] = ("window", "record", "none")
-#: Bumped when the cache file layout or the windows biowear produces change (invalidates cache files only).
-_CACHE_VERSION = 3
 
 ProgressFn = Callable[[int, int, str], None]
 
 
-@dataclass(frozen=True)
-class DataConfig:
-    """Everything that determines a prepared dataset (and so its cache key).
+def select_channels(record: Record, config: DataConfig, preferred: tuple[str, ...]) -> np.ndarray:
+    """The record's columns chosen by ``config.channels`` (names) or, without names, the preferred lead first
+    and ``config.n_channels`` of them.
 
-    Args:
-        datasets: registered dataset names whose records are pooled (e.g. ``("mitdb", "cudb")``).
-        labels: a label-map preset name or a ``{class: [codes]}`` mapping.
-        records: optional subset, as ``"dataset/record"`` or bare record names when one dataset is used.
-        fs_hz: working sampling rate; None keeps the first dataset's native rate (others are resampled).
-        window: segmentation settings.
-        filter: ``bandpass`` (zero-phase Butterworth, ``band_hz``), ``baseline`` (median-filter baseline
-            removal) or ``none``.
-        band_hz: band-pass edges in Hz.
-        normalize: ``window`` (z-score each window), ``record`` (z-score each record) or ``none``.
-        n_channels: number of leads used (the dataset's preferred lead first).
+    Raises:
+        DataError: an unknown channel name (listing the record's channels) or too few channels.
     """
-
-    datasets: tuple[str, ...] = ("mitdb",)
-    labels: str | Mapping[str, Sequence[str]] = "binary"
-    records: tuple[str, ...] | None = None
-    fs_hz: float | None = None
-    window: WindowConfig = field(default_factory=WindowConfig)
-    filter: str = "bandpass"
-    band_hz: tuple[float, float] = (0.5, 40.0)
-    normalize: str = "window"
-    n_channels: int = 1
-
-    def __post_init__(self) -> None:
-        if not self.datasets:
-            raise ConfigError("at least one dataset is needed")
-        for name in self.datasets:
-            get_dataset(name)
-        if self.filter not in FILTERS:
-            raise ConfigError(f"unknown filter {self.filter!r}; valid options are: {', '.join(FILTERS)}")
-        if self.normalize not in NORMALISATIONS:
-            raise ConfigError(
-                f"unknown normalisation {self.normalize!r}; valid options are: {', '.join(NORMALISATIONS)}"
+    name = f"{record.dataset}/{record.record_id}"
+    if config.channels is not None:
+        missing = [c for c in config.channels if c not in record.channels]
+        if missing:
+            raise DataError(
+                f"record {name} has no channel(s) {', '.join(missing)}; its channels are: {', '.join(record.channels)}"
             )
-        if self.fs_hz is not None and not 10 <= self.fs_hz <= 10_000:
-            raise ConfigError(f"fs_hz must be within 10..10000 Hz, got {self.fs_hz}")
-        if self.n_channels < 1:
-            raise ConfigError(f"n_channels must be >= 1, got {self.n_channels}")
-        self.label_map()  # validate early
-
-    def label_map(self) -> LabelMap:
-        return resolve_label_map(self.labels)
-
-    def working_fs_hz(self) -> float:
-        return self.fs_hz or get_dataset(self.datasets[0]).fs_hz
-
-    def record_keys(self) -> list[tuple[str, str]]:
-        """The (dataset, record) pairs this config uses, validated."""
-        if self.records is None:
-            return [(d, r) for d in self.datasets for r in get_dataset(d).record_ids()]
-        keys = []
-        for item in self.records:
-            if "/" in item:
-                d, r = item.split("/", 1)
-            elif len(self.datasets) == 1:
-                d, r = self.datasets[0], item
-            else:
-                raise ConfigError(f"record {item!r} is ambiguous with several datasets; write 'dataset/record'")
-            if d not in self.datasets:
-                raise ConfigError(f"record {item!r} names dataset {d!r}, which is not in {list(self.datasets)}")
-            get_dataset(d).check_records((r,))
-            keys.append((d, r))
-        return keys
-
-    def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        d["labels"] = self.label_map().to_dict()
-        return d
-
-
-@dataclass(frozen=True)
-class PreparedDataset:
-    """Windows ready for training.
-
-    Attributes:
-        x: float32 ``(n_windows, n_channels, window_samples)``.
-        y: int64 class index per window.
-        record_index: int index into ``record_keys`` per window.
-        record_keys: ``"dataset/record"`` names.
-        classes: class names (output order).
-        fs_hz: working sampling rate.
-        synthetic: True when any source is synthetic.
-        key: cache key (hash of the config and the data fingerprints).
-    """
-
-    x: np.ndarray
-    y: np.ndarray
-    record_index: np.ndarray
-    record_keys: tuple[str, ...]
-    classes: tuple[str, ...]
-    fs_hz: float
-    synthetic: bool
-    key: str
-
-    @property
-    def class_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.y, minlength=len(self.classes))
-        return {c: int(n) for c, n in zip(self.classes, counts)}
-
-    def records_mask(self, keys: Sequence[str]) -> np.ndarray:
-        """Boolean mask of windows whose record is in ``keys``."""
-        selected = set(keys)
-        wanted = [i for i, k in enumerate(self.record_keys) if k in selected]
-        return np.isin(self.record_index, wanted)
+        return record.signal[:, [record.channels.index(c) for c in config.channels]]
+    if record.signal.shape[1] < config.n_channels:
+        raise DataError(f"record {name} has {record.signal.shape[1]} channel(s); {config.n_channels} requested")
+    first = record.channel_index(preferred)
+    order = [first] + [i for i in range(record.signal.shape[1]) if i != first]
+    return record.signal[:, order[: config.n_channels]]
 
 
 def _preprocess(record: Record, config: DataConfig, fs_hz: float, preferred: tuple[str, ...]) -> np.ndarray:
-    if record.signal.shape[1] < config.n_channels:
-        raise DataError(
-            f"record {record.dataset}/{record.record_id} has {record.signal.shape[1]} channel(s); "
-            f"{config.n_channels} requested"
-        )
-    first = record.channel_index(preferred)
-    order = [first] + [i for i in range(record.signal.shape[1]) if i != first]
-    x = record.signal[:, order[: config.n_channels]]
-    x = resample(x, record.fs_hz, fs_hz)
-    if config.filter == "bandpass":
-        x = bandpass(x, fs_hz, *config.band_hz)
-    elif config.filter == "baseline":
-        x = remove_baseline(x, fs_hz)
-    if config.normalize == "record":
-        x = zscore(x, axis=0)
-    return x
-
-
-def _drop_invalid(win: Windows, invalid: np.ndarray, n_samples: int, length: int) -> Windows:
-    """Remove windows that overlap samples the source marked invalid (mask mapped to the working rate)."""
-    source = np.minimum((np.arange(n_samples) * len(invalid)) // n_samples, len(invalid) - 1)
-    bad = np.concatenate([[0], np.cumsum(invalid[source])])
-    keep = bad[win.starts + length] - bad[win.starts] == 0
-    if not keep.all():
-        log.info("dropped %d window(s) over invalid samples", int((~keep).sum()))
-    return Windows(win.starts[keep], win.labels[keep])
+    x = resample(select_channels(record, config, preferred), record.fs_hz, fs_hz)
+    x = FILTERS.get(config.filter).apply(x, fs_hz, config.band_hz)
+    per_record = NORMALISATIONS.get(config.normalize).per_record
+    return per_record(x) if per_record else x
 
 
 def _cache_key(config: DataConfig) -> str:
     """Identity of the prepared data: configuration + data fingerprints. Training keys (and so stored
-    explorations) build on it, so it does not change with the cache file format."""
-    fingerprints = {d: get_dataset(d).fingerprint() for d in config.datasets}
-    text = json.dumps({"config": config.to_dict(), "data": fingerprints}, sort_keys=True, default=str)
+    explorations) build on it, so it does not change with the cache file format. Source paths are left out:
+    a moved folder keeps its key, edited data gets a new one (through its content fingerprint)."""
+    fingerprints = {d: config.dataset(d).fingerprint() for d in config.datasets}
+    cfg = config.to_dict()
+    cfg.pop("sources", None)
+    text = json.dumps({"config": cfg, "data": fingerprints}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -180,91 +81,120 @@ def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | N
     """Load, preprocess, segment and label every record of ``config``; cached on disk by config hash.
 
     Raises:
-        DataError: a record is missing or corrupt, or a class gets no samples.
+        DataError: a record is missing or corrupt, a class's codes never occur in the selected records
+            (naming the codes that do), or a class gets no samples.
     """
-    labels = config.label_map()
-    keys = config.record_keys()
     key = _cache_key(config)
-    path = cache_dir() / "prepared" / f"{key}-v{_CACHE_VERSION}.npz"
+    content = {d: config.dataset(d).content_fingerprint() for d in config.datasets}
+    path = cache_dir() / "prepared" / f"{key}-v{CACHE_VERSION}.npz"
     if use_cache and path.is_file():
         try:
-            return _load(path, key)
+            cached = load_cache(path, key, content)
+            if cached is not None:
+                return cached
+            log.info("cache %s was built from other data contents; rebuilding", path)
         except Exception as exc:  # a truncated cache file is rebuilt, not trusted
             log.warning("ignoring unreadable cache %s (%s)", path, exc)
+    first = config.dataset(config.datasets[0])
+    if isinstance(first, ArrayDataset):
+        arrays = first.load_arrays()
+        groups = None if config.records is None else tuple(r for _, r in config.record_keys())
+        data = prepare_array_data(arrays, config, first.name, key, groups)
+    else:
+        data = _prepare_records(config, key, progress)
+    if use_cache:
+        save_cache(path, data, content)
+    return data
+
+
+def _prepare_records(config: DataConfig, key: str, progress: ProgressFn | None) -> PreparedDataset:
+    labels = config.label_map()
+    keys = config.record_keys()
     fs_hz = config.working_fs_hz()
-    xs, ys, idx = [], [], []
+    kind = WINDOW_KINDS.get(config.window.kind)
+    xs, ys, idx, groups = [], [], [], []
     synthetic = False
+    seen = _CodesSeen()
+    datasets: dict[str, Dataset] = {}
     for i, (dname, rid) in enumerate(keys):
         if progress:
             progress(i, len(keys), f"{dname}/{rid}")
-        ds = get_dataset(dname)
+        ds = datasets.setdefault(dname, config.dataset(dname))  # type: ignore[arg-type]
         record = ds.load(rid)
         synthetic |= record.synthetic
+        seen.add(record, ds.beats_classified)
+        groups.append(f"{dname}/{ds.group_of(rid)}")
         signal = _preprocess(record, config, fs_hz, ds.preferred_channels)
         ann = record.annotations.rescaled(fs_hz / record.fs_hz, signal.shape[0])
-        if config.window.kind == "kachuee":
-            xk, yk = kachuee_beats(signal, ann, labels, fs_hz, config.window.window_samples, ds.beats_classified)
-            if len(yk):
-                xs.append(xk)
-                ys.append(yk)
-                idx.append(np.full(len(yk), i, dtype=np.int64))
-            continue
-        win = segment(ann, signal.shape[0], labels, config.window, use_beats=ds.beats_classified)
-        if record.invalid is not None and record.invalid.any():
-            win = _drop_invalid(win, record.invalid, signal.shape[0], config.window.window_samples)
-        if len(win.starts):
-            offsets = win.starts[:, None] + np.arange(config.window.window_samples)[None, :]
-            xs.append(np.transpose(signal[offsets], (0, 2, 1)).astype(np.float32))
-            ys.append(win.labels)
-            idx.append(np.full(len(win.starts), i, dtype=np.int64))
+        ctx = CutContext(signal, ann, fs_hz, record.invalid, ds.beats_classified)
+        xk, yk = kind.cut(ctx, labels, config.window)
+        if len(yk):
+            xs.append(xk)
+            ys.append(yk)
+            idx.append(np.full(len(yk), i, dtype=np.int64))
     if progress:
         progress(len(keys), len(keys), "done")
     if not xs:
+        seen.check(labels, {c: 0 for c in labels.classes})
         raise DataError(f"no labelled windows in {len(keys)} record(s) for classes {list(labels.classes)}")
     x = np.concatenate(xs)
-    if config.normalize == "window" and config.window.kind != "kachuee":  # Kachuee beats bring their own scaling
-        x = zscore(x, axis=-1)
+    per_window = NORMALISATIONS.get(config.normalize).per_window
+    if per_window and not kind.self_normalised:  # Kachuee beats bring their own scaling
+        x = per_window(x)
     data = PreparedDataset(
         x=x,
         y=np.concatenate(ys),
         record_index=np.concatenate(idx),
         record_keys=tuple(f"{d}/{r}" for d, r in keys),
-        classes=labels.classes,
+        task=Task.classification(labels.classes),
         fs_hz=fs_hz,
         synthetic=synthetic,
         key=key,
+        record_groups=tuple(groups),
     )
-    empty = [c for c, n in data.class_counts.items() if n == 0]
-    if empty:
-        raise DataError(
-            f"class(es) {', '.join(empty)} have no samples in the selected records "
-            f"(counts: {data.class_counts}); add records/datasets that contain them or change the label map"
-        )
-    if use_cache:
-        _save(path, data)
+    seen.check(labels, data.class_counts)
     return data
 
 
-def _save(path: Path, data: PreparedDataset) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    meta = json.dumps(
-        {"record_keys": data.record_keys, "classes": data.classes, "fs_hz": data.fs_hz, "synthetic": data.synthetic}
-    )
-    np.savez(tmp, x=data.x, y=data.y, record_index=data.record_index, meta=np.array(meta))
-    tmp.replace(path)
+class _CodesSeen:
+    """Annotation codes met in the prepared records, to explain classes that get no windows."""
 
+    def __init__(self) -> None:
+        self.beats: Counter[str] = Counter()
+        self.notes: Counter[tuple[str, str]] = Counter()
 
-def _load(path: Path, key: str) -> PreparedDataset:
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        return PreparedDataset(
-            x=z["x"],
-            y=z["y"],
-            record_index=z["record_index"],
-            record_keys=tuple(meta["record_keys"]),
-            classes=tuple(meta["classes"]),
-            fs_hz=float(meta["fs_hz"]),
-            synthetic=bool(meta["synthetic"]),
-            key=key,
+    def add(self, record: Record, beats_classified: bool) -> None:
+        a = record.annotations
+        if beats_classified:
+            self.beats.update(a.symbol)
+        else:
+            self.beats.update(s for s in a.symbol if s in "[]")
+        self.notes.update((s, n.strip()) for s, n in zip(a.symbol, a.aux_note) if n.strip())
+
+    def occurs(self, code: str) -> bool:
+        kind = code_kind(code)
+        if kind in ("beat", "vf"):
+            return self.beats[code] > 0
+        symbol, text = episode_key(code)
+        return any(t == text and (symbol is None or s == symbol) for s, t in self.notes)
+
+    def check(self, labels: LabelMap, counts: dict[str, int]) -> None:
+        """Raise :class:`DataError` for classes without windows, naming the codes that do occur."""
+        empty = [c for c, n in counts.items() if n == 0]
+        if not empty:
+            return
+        never = [c for c in empty if not any(self.occurs(code) for code in labels.codes[c])]
+        detail = ""
+        if never:
+            beats = ", ".join(f"{k} ({v})" for k, v in self.beats.most_common())
+            notes = ", ".join(f"{s} {t!r} ({v})" for (s, t), v in self.notes.most_common(30))
+            codes = ", ".join(sorted(set().union(*(labels.codes[c] for c in never))))
+            detail = (
+                f"; the codes of {', '.join(never)} ({codes}) "
+                f"never occur. Annotation symbols that occur: {beats or 'none'}; aux notes (symbol 'note'): "
+                f"{notes or 'none'} (map a note with aux:TEXT, a rhythm with (LABEL)"
+            )
+        raise DataError(
+            f"class(es) {', '.join(empty)} have no samples in the selected records (counts: {counts}){detail}; "
+            f"add records/datasets that contain them or change the label map"
         )

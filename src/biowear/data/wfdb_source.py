@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import wfdb
 
 from biowear.data.record import Annotations, Record
 from biowear.errors import DataError
@@ -46,6 +45,8 @@ def read_wfdb_record(
     Raises:
         DataError: the header or signal file is missing, unreadable or corrupt, or the signal has NaNs.
     """
+    import wfdb
+
     base = Path(directory) / record_id
     header = base.with_suffix(".hea")
     if not header.is_file():
@@ -99,6 +100,8 @@ def read_wfdb_record(
 
 def write_wfdb_record(record: Record, directory: Path) -> Path:
     """Write a record as WFDB (format 16 signal + ``atr`` annotations); returns the header path."""
+    import wfdb
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     wfdb.wrsamp(

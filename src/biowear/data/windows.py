@@ -1,19 +1,30 @@
-"""Segmentation of records into labelled windows: fixed windows and beat-centred windows."""
+"""Segmentation of records into labelled windows: fixed windows, beat-centred windows, Kachuee beats.
+
+Window kinds and label rules are registries (:data:`WINDOW_KINDS`, :data:`WINDOW_RULES`): a new kind is a
+:class:`WindowKind` (a function cutting one preprocessed record into ``(x, y)``) plus one registration line.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from biowear.data.labels import BEAT_SYMBOLS, VF_EPISODE, LabelMap
+from biowear.data.labels import BEAT_SYMBOLS, VF_EPISODE, LabelMap, episode_key
 from biowear.data.record import Annotations
-from biowear.errors import ConfigError
+from biowear.registry import Registry
+from biowear.validate import Interval, check
+
+log = logging.getLogger(__name__)
 
 WindowRule = Literal["priority", "majority", "centre"]
-WINDOW_RULES: tuple[str, ...] = ("priority", "majority", "centre")
-WINDOW_KINDS: tuple[str, ...] = ("fixed", "beat", "kachuee")
+WINDOW_RULES: Registry[str] = Registry("window rule")
+WINDOW_RULES.register("priority", "the highest-priority class present in the window")
+WINDOW_RULES.register("majority", "the most frequent class (ties by priority)")
+WINDOW_RULES.register("centre", "the class of the beat nearest the window centre")
 
 
 @dataclass(frozen=True)
@@ -42,19 +53,17 @@ class WindowConfig:
     before_fraction: float = 0.4
     episode_min_overlap: float = 0.5
 
+    RULES = {
+        "window_samples": Interval(int, 8, 1_000_000),
+        "stride_samples": Interval(int, 1, None, optional=True),
+        "before_fraction": Interval(float, 0.0, 1.0),
+        "episode_min_overlap": Interval(float, 0.0, 1.0, closed="right"),
+    }
+
     def __post_init__(self) -> None:
-        if self.kind not in WINDOW_KINDS:
-            raise ConfigError(f"unknown window kind {self.kind!r}; valid options are: {', '.join(WINDOW_KINDS)}")
-        if self.rule not in WINDOW_RULES:
-            raise ConfigError(f"unknown window rule {self.rule!r}; valid options are: {', '.join(WINDOW_RULES)}")
-        if not 8 <= self.window_samples <= 1_000_000:
-            raise ConfigError(f"window_samples must be within 8..1000000, got {self.window_samples}")
-        if self.stride_samples is not None and self.stride_samples < 1:
-            raise ConfigError(f"stride_samples must be >= 1, got {self.stride_samples}")
-        if not 0.0 <= self.before_fraction <= 1.0:
-            raise ConfigError(f"before_fraction must be within [0, 1], got {self.before_fraction}")
-        if not 0.0 < self.episode_min_overlap <= 1.0:
-            raise ConfigError(f"episode_min_overlap must be within (0, 1], got {self.episode_min_overlap}")
+        WINDOW_KINDS.get(self.kind)
+        WINDOW_RULES.get(self.rule)
+        check(self, self.RULES)
 
     @property
     def stride(self) -> int:
@@ -70,19 +79,29 @@ class Windows:
 
 
 def episode_mask(annotations: Annotations, labels: LabelMap, n_samples: int) -> np.ndarray:
-    """Per-sample class index from rhythm labels and ``[``...``]`` episodes; -1 outside mapped episodes."""
+    """Per-sample class index from aux-note episodes and ``[``...``]`` episodes; -1 outside mapped episodes.
+
+    An episode of a rhythm code (``(VT``) starts at a ``+`` annotation whose aux note is the code, one of an
+    ``aux:TEXT`` code at any annotation whose aux note is ``TEXT``; either lasts until the next annotation of
+    the same symbol carrying a non-empty aux note (or the record's end).
+    """
     mask = np.full(n_samples, -1, dtype=np.int64)
     if not labels.has_episodes:
         return mask
-    rhythm_starts = [
-        (int(s), aux.strip())
+    notes = [
+        (int(s), sym, aux.strip())
         for s, sym, aux in zip(annotations.sample, annotations.symbol, annotations.aux_note)
-        if sym == "+" and aux.strip().startswith("(")
+        if aux.strip()
     ]
-    for k, (start, rhythm) in enumerate(rhythm_starts):
-        cls = labels.episode_class(rhythm)
-        if cls >= 0:
-            end = rhythm_starts[k + 1][0] if k + 1 < len(rhythm_starts) else n_samples
+    wanted = {}
+    for code in labels.episode_codes():
+        symbol, text = episode_key(code)
+        wanted.setdefault(text, []).append((symbol, labels.episode_class(code)))
+    for k, (start, sym, text) in enumerate(notes):
+        for symbol, cls in wanted.get(text, ()):
+            if symbol is not None and symbol != sym:
+                continue
+            end = next((s for s, other, _ in notes[k + 1 :] if other == sym), n_samples)
             mask[start:end] = cls
     vf_cls = labels.episode_class(VF_EPISODE)
     if vf_cls >= 0:
@@ -179,11 +198,11 @@ def beat_windows(
 def segment(
     annotations: Annotations, n_samples: int, labels: LabelMap, config: WindowConfig, use_beats: bool = True
 ) -> Windows:
-    """Dispatch on ``config.kind`` (``fixed`` or ``beat``; ``kachuee`` beats come from :func:`kachuee_beats`)."""
-    if config.kind == "kachuee":
-        raise ValueError("kachuee beats have variable extent; use kachuee_beats()")
-    fn = fixed_windows if config.kind == "fixed" else beat_windows
-    return fn(annotations, n_samples, labels, config, use_beats)
+    """Window starts and labels of a ``fixed`` or ``beat`` kind (``kachuee`` beats come from :func:`kachuee_beats`)."""
+    kind = WINDOW_KINDS.get(config.kind)
+    if kind.starts is None:
+        raise ValueError(f"{config.kind} windows have variable extent; use WINDOW_KINDS.get({config.kind!r}).cut")
+    return kind.starts(annotations, n_samples, labels, config, use_beats)
 
 
 def kachuee_beats(
@@ -211,7 +230,13 @@ def kachuee_beats(
         ``x`` of shape ``(n_beats, n_channels, length)`` in [0, 1] and the class of each beat.
     """
     pos, cls = _beat_classes(annotations, labels, use_beats)
-    all_beats = np.asarray([s for s, sym in zip(annotations.sample, annotations.symbol) if sym in BEAT_SYMBOLS])
+    all_beats = np.asarray(
+        [
+            s
+            for s, sym in zip(annotations.sample, annotations.symbol)
+            if sym in BEAT_SYMBOLS or labels.beat_class(sym) >= 0
+        ]
+    )
     seg = int(round(segment_s * fs_hz))
     xs, ys = [], []
     for start in range(0, signal.shape[0] - seg + 1, seg):
@@ -234,3 +259,71 @@ def kachuee_beats(
     if not xs:
         return np.zeros((0, signal.shape[1], length), dtype=np.float32), np.zeros(0, dtype=np.int64)
     return np.stack(xs), np.asarray(ys, dtype=np.int64)
+
+
+def drop_invalid(win: Windows, invalid: np.ndarray, n_samples: int, length: int) -> Windows:
+    """Remove windows that overlap samples the source marked invalid (mask mapped to the working rate)."""
+    source = np.minimum((np.arange(n_samples) * len(invalid)) // n_samples, len(invalid) - 1)
+    bad = np.concatenate([[0], np.cumsum(invalid[source])])
+    keep = bad[win.starts + length] - bad[win.starts] == 0
+    if not keep.all():
+        log.info("dropped %d window(s) over invalid samples", int((~keep).sum()))
+    return Windows(win.starts[keep], win.labels[keep])
+
+
+StartsFn = Callable[[Annotations, int, LabelMap, WindowConfig, bool], Windows]
+
+
+@dataclass(frozen=True)
+class CutContext:
+    """One preprocessed record to cut: ``signal`` ``(n_samples, n_channels)`` at ``fs_hz`` with its annotations
+    (positions at ``fs_hz``), the invalid-sample mask of the source (or None) and whether beats carry classes."""
+
+    signal: np.ndarray
+    annotations: Annotations
+    fs_hz: float
+    invalid: np.ndarray | None = None
+    use_beats: bool = True
+
+
+@dataclass(frozen=True)
+class WindowKind:
+    """A registered way of cutting records into windows.
+
+    Args:
+        description: one line for help texts.
+        starts: for kinds of fixed extent, the function giving window starts and labels (see :func:`segment`);
+            None for kinds with their own cutter.
+        own_cut: for the others, ``(context, labels, config) -> (x, y)``.
+        self_normalised: True when the kind scales its windows itself (the ``window`` normalisation is skipped).
+    """
+
+    description: str
+    starts: StartsFn | None = None
+    own_cut: Callable[[CutContext, LabelMap, WindowConfig], tuple[np.ndarray, np.ndarray]] | None = None
+    self_normalised: bool = False
+
+    def cut(self, ctx: CutContext, labels: LabelMap, config: WindowConfig) -> tuple[np.ndarray, np.ndarray]:
+        """Windows ``(n, n_channels, window_samples)`` float32 and their int64 class indices."""
+        if self.own_cut is not None:
+            return self.own_cut(ctx, labels, config)
+        assert self.starts is not None
+        n = ctx.signal.shape[0]
+        win = self.starts(ctx.annotations, n, labels, config, ctx.use_beats)
+        if ctx.invalid is not None and ctx.invalid.any():
+            win = drop_invalid(win, ctx.invalid, n, config.window_samples)
+        offsets = win.starts[:, None] + np.arange(config.window_samples)[None, :]
+        x = np.transpose(ctx.signal[offsets], (0, 2, 1)).astype(np.float32)
+        return x, win.labels
+
+
+def _kachuee_cut(ctx: CutContext, labels: LabelMap, config: WindowConfig) -> tuple[np.ndarray, np.ndarray]:
+    return kachuee_beats(ctx.signal, ctx.annotations, labels, ctx.fs_hz, config.window_samples, ctx.use_beats)
+
+
+WINDOW_KINDS: Registry[WindowKind] = Registry("window kind")
+WINDOW_KINDS.register("fixed", WindowKind("consecutive windows labelled by their beats/episodes", fixed_windows))
+WINDOW_KINDS.register("beat", WindowKind("one window around each annotated beat", beat_windows))
+WINDOW_KINDS.register(
+    "kachuee", WindowKind("Kachuee et al. 2018 beats (R peak + 1.2 x median RR, [0, 1])", None, _kachuee_cut, True)
+)
