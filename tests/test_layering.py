@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench",),
     ("report",),
     ("cli",),
-    ("biowear", "api", "testing"),  # the top-level API: biowear/__init__.py, api.py, testing.py
+    ("biowear", "api", "estimator", "testing"),  # the top-level API: __init__, api, estimator, testing
 )
 RANK: dict[str, int] = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 TOP_LEVEL = frozenset(LAYERS[-1])
