@@ -20,7 +20,8 @@ def sine_windows(
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Arrays in the ``.npz`` dataset layout: ``x`` (n, channels, samples) float32, ``y`` frequency in Hz
-    (float32), ``groups`` (one "subject" id per window), ``fs_hz``, ``target`` and ``unit``.
+    (float32), ``groups`` (one "subject" id per window), ``fs_hz``, ``target``, ``unit`` and ``synthetic``
+    (True: every output made from it is labelled SYNTHETIC).
 
     Each window is ``sin(2 pi f t + phase)`` plus its second harmonic at a random weight and white noise of
     standard deviation ``noise``; extra channels get their own phase and noise.
@@ -39,4 +40,5 @@ def sine_windows(
         "fs_hz": np.array(fs_hz),
         "target": np.array("frequency"),
         "unit": np.array("Hz"),
+        "synthetic": np.array(True),
     }
