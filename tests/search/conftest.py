@@ -7,7 +7,7 @@ import pytest
 from biowear.models import ResNetLSTMGenes
 from biowear.search import Evaluation, StudyConfig, study_config_from_dict
 from biowear.search.evaluate import EvalTask, cost_dict
-from biowear.search.space import Space
+from biowear.search.space import ArchitectureSpace
 
 SMALL_STUDY = {
     "study": {"name": "unit"},
@@ -32,14 +32,14 @@ def fake_quality(genes: ResNetLSTMGenes) -> float:
 class FakeTrainer:
     """Stands in for training: returns a plausible evaluation and counts calls per network."""
 
-    def __init__(self, space: Space, fail_after: int | None = None):
+    def __init__(self, space: ArchitectureSpace, fail_after: int | None = None):
         self.space, self.fail_after, self.calls = space, fail_after, []
 
     def __call__(self, task: EvalTask) -> Evaluation:
         if self.fail_after is not None and len(self.calls) >= self.fail_after:
             raise KeyboardInterrupt  # a kill while this network is in flight
-        self.calls.append(task.genes)
-        q = fake_quality(task.genes)
+        self.calls.append(task.arch)
+        q = fake_quality(task.arch)
         metrics = {
             "classes": ["normal", "anomaly"],
             "accuracy": q,
@@ -49,12 +49,12 @@ class FakeTrainer:
             "recall": [q, q],
         }
         return Evaluation(
-            task.genes,
+            task.arch,
             task.train_key,
             "ok",
             metrics=metrics,
-            cost=cost_dict(self.space.cost(task.genes)),
-            train_time_s=1.0 + task.genes.blocks,
+            cost=cost_dict(self.space.cost(task.arch)),
+            train_time_s=1.0 + task.arch.blocks,
             epochs=1,
             seed=task.train.seed,
         )

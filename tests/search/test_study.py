@@ -90,7 +90,7 @@ def test_corrupt_and_foreign_stores_are_refused(tmp_path):
 def test_same_name_other_config_is_refused(tmp_path, study_config):
     Study(study_config, tmp_path).close()
     with pytest.raises(StoreError, match="different configuration"):
-        Study(replace(study_config, blocks=(0, 3)), tmp_path)
+        Study(replace(study_config, bounds={"blocks": (0, 3)}), tmp_path)
 
 
 def test_pareto_and_hypervolume_by_hand():
@@ -105,7 +105,7 @@ def test_process_pool_trains_for_real(tmp_path, study_config):
     """Two networks trained on a 2-process pool (real training on synthetic data) land in the store."""
     from biowear.search.executor import ProcessPoolExecutor
 
-    cfg = replace(study_config, blocks=(0, 0), lstm_exp=(4, 5), name="pool")
+    cfg = replace(study_config, bounds={**study_config.bounds, "blocks": (0, 0), "lstm_exp": (4, 5)}, name="pool")
     study = Study(cfg, tmp_path)
     pool = ProcessPoolExecutor(workers=2)
     try:
@@ -126,7 +126,7 @@ def test_local_executor_reports_epochs(tmp_path, study_config):
         def on_epoch_end(self, log):
             epochs.append(log.epoch)
 
-    cfg = replace(study_config, blocks=(0, 0), lstm_exp=(4, 4), name="epochs")
+    cfg = replace(study_config, bounds={**study_config.bounds, "blocks": (0, 0), "lstm_exp": (4, 4)}, name="epochs")
     Study(cfg, tmp_path).run("exhaustive", LocalExecutor(callbacks=(Spy(),)))
     assert epochs == [1]
 

@@ -14,6 +14,8 @@ from biowear.cli.common import SYNTHETIC_BANNER, app, console
 from biowear.cli.common import progress as _progress
 from biowear.cli.train import EpochBars, cost
 from biowear.errors import ConfigError
+from biowear.search.executor import EXECUTORS
+from biowear.search.strategies import STRATEGIES
 
 _DEMO_STUDY = {
     "study": {"name": "demo-synthetic"},
@@ -48,19 +50,22 @@ def _load_study(config: Path | None, study: str | None, alpha: float | None = No
 class _ExploreProgress:
     """Listener printing one line per network and advancing a per-strategy bar."""
 
-    def __init__(self, bar: Progress, task):
-        self.bar, self.task = bar, task
+    def __init__(self, bar: Progress, task, study):
+        self.bar, self.task, self.study = bar, task, study
 
-    def __call__(self, strategy, genes, ev, reused) -> None:
+    def __call__(self, strategy, arch, ev, reused) -> None:
         self.bar.advance(self.task)
+        label = self.study.space.label(arch)
         if ev.status == "ok":
             how = "cached" if reused else f"trained in {ev.train_time_s:.1f} s"
+            objective = self.study.config.objective
+            name = "acc" if objective.metric_name == "accuracy" else objective.metric_name
             console.print(
-                f"  {strategy}: {genes.label():<24} acc {ev.metrics['accuracy']:.4f}  "
+                f"  {strategy}: {label:<24} {name} {objective.quality(ev.metrics):.4f}  "
                 f"storage {ev.cost['storage_bytes'] / 1e3:,.1f} kB  ({how})"
             )
         else:
-            console.print(f"  {strategy}: {genes.label():<24} {ev.status}: {ev.reason}")
+            console.print(f"  {strategy}: {label:<24} {ev.status}: {ev.reason}")
 
 
 def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, workers: int):
@@ -83,14 +88,14 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
             with _progress() as bar:
                 task = bar.add_task(f"{name}: networks", total=None)
                 pool = make_executor(executor, workers, callbacks=(EpochBars(bar),))
-                results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task))
+                results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task, study))
                 pool.close()
             r = results[name]
             best = r.best
             console.print(
                 f"{name}: {r.n_trained} trained, {r.n_infeasible} infeasible, exploration time "
                 f"{r.exploration_time_s:.1f} s, front of {len(r.front)}, hypervolume {r.hypervolume:.4f}"
-                + (f", best phi {best.phi:.4f} ({best.genes.label()})" if best else "")
+                + (f", best phi {best.phi:.4f} ({study.space.label(best.arch)})" if best else "")
             )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: every finished network is stored; run the same command to resume")
@@ -115,19 +120,17 @@ def explore(
     directory: Annotated[Path, typer.Option("--dir", help="study folder (store.sqlite, models/, report/)")] = Path(
         "runs/explore"
     ),
-    strategy: Annotated[
-        str, typer.Option(help="exhaustive | random | ga-roulette | ga-tournament | nsga2 | spea2")
-    ] = "nsga2",
+    strategy: Annotated[str, typer.Option(help=" | ".join(STRATEGIES.names()))] = "nsga2",
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
-    executor: Annotated[str, typer.Option(help="local | process")] = "local",
+    executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
     workers: int = 2,
     alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
 ) -> None:
     """Explore the architecture space with one strategy; resumable; writes a report."""
     from biowear.report import render_study_report
-    from biowear.search import STRATEGIES
 
     STRATEGIES.get(strategy)
+    EXECUTORS.get(executor)
     cfg = _load_study(config, study, alpha)
     st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
     path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
@@ -141,14 +144,15 @@ def compare(
     ] = None,
     directory: Annotated[Path, typer.Option("--dir", help="study folder")] = Path("runs/explore"),
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
-    executor: Annotated[str, typer.Option(help="local | process")] = "local",
+    executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
     workers: int = 2,
     alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
 ) -> None:
-    """Run all six strategies over one study (sharing trained networks) and compare them with exhaustive."""
+    """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive."""
     from biowear.report import compare_rows, render_study_report
     from biowear.search import ALL_STRATEGIES
 
+    EXECUTORS.get(executor)
     cfg = _load_study(config, study, alpha)
     st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
     table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
@@ -203,7 +207,7 @@ def report(
     for s, r in results.items():
         console.print(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
-            f"best {r.best.genes.label() if r.best else '-'}"
+            f"best {st.space.label(r.best.arch) if r.best else '-'}"
         )
     console.print(f"report: {out}")
 

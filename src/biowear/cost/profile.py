@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -121,14 +121,14 @@ class CostReport:
         return d
 
 
-def _hooked_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+def _hooked_modules(model: nn.Module, rules: Mapping | None = None) -> list[tuple[str, nn.Module]]:
     """Modules with a cost rule, outermost first; descendants of a ruled module are skipped."""
     out: list[tuple[str, nn.Module]] = []
     covered: list[str] = []
     for name, m in model.named_modules():
         if any(name.startswith(c + ".") for c in covered):
             continue
-        if find_rule(m) is not None:
+        if find_rule(m, rules) is not None:
             out.append((name, m))
             covered.append(name)
         elif not list(m.children()) and any(True for _ in m.parameters(recurse=False)):
@@ -136,13 +136,14 @@ def _hooked_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def profile(model: nn.Module, input_shape: Sequence[int]) -> CostReport:
+def profile(model: nn.Module, input_shape: Sequence[int], rules: Mapping | None = None) -> CostReport:
     """Run one forward pass of a single sample and account every layer.
 
     Args:
         model: any network made of layers with a cost rule (see :data:`biowear.cost.rules.RULES`).
             A model on the ``meta`` device is profiled without allocating memory.
         input_shape: per-sample input shape, e.g. ``(1, 256)`` for one lead of 256 samples.
+        rules: extra layer-type rules, e.g. a model family's ``cost_rules()`` (they take precedence).
 
     Returns:
         The cost report. Peak activation RAM assumes layer-by-layer execution in call order: at each
@@ -155,7 +156,7 @@ def profile(model: nn.Module, input_shape: Sequence[int]) -> CostReport:
         device = torch.device("cpu")
     events: list[tuple[str, nn.Module, tuple[torch.Tensor, ...], torch.Tensor]] = []
     handles = []
-    for name, m in _hooked_modules(model):
+    for name, m in _hooked_modules(model, rules):
 
         def hook(mod, inputs, output, _name=name):
             tensors = tuple(t for t in inputs if isinstance(t, torch.Tensor))
@@ -172,15 +173,15 @@ def profile(model: nn.Module, input_shape: Sequence[int]) -> CostReport:
         for h in handles:
             h.remove()
         model.train(was_training)
-    layers = _layer_costs(events)
+    layers = _layer_costs(events, rules)
     return CostReport(tuple(input_shape), layers, _peak_elems(x, events, [layer.workspace_elems for layer in layers]))
 
 
-def _layer_costs(events) -> tuple[LayerCost, ...]:
+def _layer_costs(events, rules: Mapping | None = None) -> tuple[LayerCost, ...]:
     seen: set[int] = set()
     layers = []
     for name, m, inputs, out in events:
-        cost = find_rule(m)(m, inputs, out)  # type: ignore[misc]
+        cost = find_rule(m, rules)(m, inputs, out)  # type: ignore[misc]
         first = id(m) not in seen  # a layer called twice stores its weights once
         seen.add(id(m))
         weights = [p for n, p in m.named_parameters() if not n.endswith("bias") and "bias_" not in n]

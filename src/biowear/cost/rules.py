@@ -10,7 +10,7 @@ Conventions (per inference of one sample):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -93,12 +93,26 @@ RULES: dict[type[nn.Module], Rule] = {
 }
 
 
-def find_rule(m: nn.Module) -> Rule | None:
-    """The rule for ``m``'s type (most specific registered base class), or None."""
+def find_rule(m: nn.Module, extra: Mapping[type[nn.Module], Callable] | None = None) -> Rule | None:
+    """The rule for ``m``'s type (most specific registered base class), or None.
+
+    ``extra`` rules (a model family's :meth:`~biowear.models.family.Family.cost_rules`) take precedence; they may
+    return a :class:`CallCost` or a ``(macs, flops, workspace_elems)`` tuple.
+    """
     for cls in type(m).__mro__:
+        if extra and cls in extra:
+            return _as_call_cost(extra[cls])
         if cls in RULES:
             return RULES[cls]
     return None
+
+
+def _as_call_cost(rule: Callable) -> Rule:
+    def wrapped(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+        cost = rule(m, inputs, out)
+        return cost if isinstance(cost, CallCost) else CallCost(*map(int, cost))
+
+    return wrapped
 
 
 def inference_buffers(m: nn.Module) -> int:

@@ -52,6 +52,12 @@ def compare_rows(results: dict[str, StrategyResult], reference: str = "exhaustiv
     return rows
 
 
+def _axis_label(study: Study) -> str:
+    """The quality axis: the raw metric, with its direction when lower is better."""
+    objective = study.config.objective
+    return f"{objective.metric_name} ({objective.direction()})" if objective.lower_is_better else objective.metric
+
+
 def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synthetic: bool) -> None:
     everything = study.all_points()
     hw_name = study.config.objective.hardware
@@ -66,21 +72,21 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
     for ax, (name, r) in zip(flat, results.items()):
         ax.scatter(
             [p.hardware / scale for p in everything],
-            [p.quality for p in everything],
+            [p.value for p in everything],
             s=12,
             c="0.8",
             label="all trained",
         )
         ax.scatter(
             [p.hardware / scale for p in r.points],
-            [p.quality for p in r.points],
+            [p.value for p in r.points],
             s=16,
             c="tab:blue",
             label=f"selected by {name}",
         )
         ax.plot(
             [p.hardware / scale for p in r.front],
-            [p.quality for p in r.front],
+            [p.value for p in r.front],
             "o-",
             c="tab:red",
             ms=7,
@@ -99,7 +105,7 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
             ax.set_xscale("linear")
             ax.text(0.5, 0.5, "no trained network", ha="center", va="center", transform=ax.transAxes)
     for row in axes:
-        row[0].set_ylabel(study.config.objective.metric)
+        row[0].set_ylabel(_axis_label(study))
     flat[0].legend(fontsize=7, loc="lower right")
     if synthetic:
         fig.suptitle("SYNTHETIC DATA — no accuracy claim", color="darkorange")
@@ -111,19 +117,20 @@ def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synth
 def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, float]:
     """Quality vs storage and quality vs FLOPs fronts over every trained feasible network; returns hypervolumes."""
     points = study.all_points()
-    metric = study.config.objective.metric
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     volumes = {}
     for ax, measure, scale, unit in zip(axes, ("storage", "flops"), (1e3, 1e6), ("kB", "MFLOPs")):
-        values = [study.space.hardware_value(p.genes, measure) for p in points]
+        values = [study.space.hardware_value(p.arch, measure) for p in points]
         quality = [p.quality for p in points]
         mask = pareto_mask(quality, values)
-        front = sorted((v, q) for v, q, m in zip(values, quality, mask) if m)
-        volumes[measure] = hypervolume([q for _, q in front], [v for v, _ in front], study.space.max_hardware(measure))
-        ax.scatter([v / scale for v in values], quality, s=14, c="0.6", label="trained")
+        front = sorted((v, q, p.value) for v, q, p, m in zip(values, quality, points, mask) if m)
+        volumes[measure] = hypervolume(
+            [q for _, q, _ in front], [v for v, _, _ in front], study.space.max_hardware(measure)
+        )
+        ax.scatter([v / scale for v in values], [p.value for p in points], s=14, c="0.6", label="trained")
         ax.plot(
-            [v / scale for v, _ in front],
-            [q for _, q in front],
+            [v / scale for v, _, _ in front],
+            [raw for _, _, raw in front],
             "o-",
             c="tab:red",
             mfc="none",
@@ -138,7 +145,7 @@ def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, f
         ax.set_xlabel(f"{measure} ({unit}, log)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    axes[0].set_ylabel(metric)
+    axes[0].set_ylabel(_axis_label(study))
     if synthetic:
         fig.suptitle("SYNTHETIC DATA — no accuracy claim", color="darkorange")
     fig.tight_layout()
@@ -147,17 +154,24 @@ def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, f
     return volumes
 
 
+_CLASSIFICATION_COLUMNS = ("accuracy", "macro_f1")
+_REGRESSION_COLUMNS = ("mae", "rmse", "pearson_r", "within_5")
+
+
 def _front_table(result: StrategyResult, study: Study) -> list[dict[str, object]]:
+    objective = study.config.objective
     rows = []
     for p in result.front:
         ev = p.evaluation
+        columns = _REGRESSION_COLUMNS if "mae" in ev.metrics else _CLASSIFICATION_COLUMNS
+        extra = {} if not objective.lower_is_better else {objective.metric_name: round(p.value, 4)}
         rows.append(
             {
-                "architecture": p.genes.label(),
+                "architecture": study.space.label(p.arch),
                 "quality": round(p.quality, 4),
+                **extra,
                 "phi": round(p.phi, 4),
-                "accuracy": round(ev.metrics.get("accuracy", float("nan")), 4),
-                "macro_f1": round(ev.metrics.get("macro_f1", float("nan")), 4),
+                **{c: round(float(ev.metrics.get(c, float("nan"))), 4) for c in columns},
                 "params": ev.cost["params"],
                 "storage_kB": round(ev.cost["storage_bytes"] / 1e3, 1),
                 "MFLOPs": round(ev.cost["flops"] / 1e6, 2),
@@ -198,15 +212,19 @@ def render_study_report(
     for p in main.front:
         src = study.directory / "models" / p.evaluation.model_path
         if p.evaluation.model_path and src.is_file():
-            dst = models / p.genes.label().replace(",", "_").replace("=", "")
+            dst = models / study.space.label(p.arch).replace(",", "_").replace("=", "")
             dst.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / "model.pt")
+    objective = study.config.objective
     banner = "**SYNTHETIC DATA — generated by biowear; no accuracy claim.**\n\n" if synthetic else ""
     lines = [
         f"# Exploration report: {study.config.name}",
         "",
         banner + f"Objective: `{study.config.objective.label()}`; "
-        f"space: blocks {study.config.blocks}, x {study.config.x}, lstm_exp {study.config.lstm_exp}; "
+        + (f"quality {objective.metric_name} ({objective.direction()}); " if objective.lower_is_better else "")
+        + f"family {study.config.family}; space: "
+        + ", ".join(f"{k} {tuple(v)}" for k, v in study.config.bounds.items())
+        + "; "
         f"{len(study.space.feasible_points)} of {len(study.space.points)} points hardware-feasible.",
         "",
         "## Strategies",

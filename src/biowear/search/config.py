@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from biowear.data import DataConfig, SplitConfig, WindowConfig
 from biowear.errors import ConfigError
+from biowear.models import FAMILIES
 from biowear.search.objective import Objective
-from biowear.search.space import Constraints
+from biowear.search.space import Constraints, resolve_bounds
 from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig
 
@@ -22,7 +24,9 @@ class StudyConfig:
     Args:
         name: study name inside the store.
         data, split, train: the dataset, split and training recipe shared by every network.
-        blocks, x, lstm_exp: inclusive gene bounds of the space.
+        family: the registered model family explored (``[study] family``).
+        bounds: inclusive ``(low, high)`` value bounds per gene of the family (``[space]``); genes not named
+            span their full grid. Resolved at construction (every gene present).
         constraints: hardware and quality limits.
         objective: what the search maximises.
         ga: genetic-algorithm settings.
@@ -34,24 +38,27 @@ class StudyConfig:
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    blocks: tuple[int, int] = (0, 15)
-    x: tuple[int, int] = (1, 4)
-    lstm_exp: tuple[int, int] = (4, 8)
+    family: str = "resnet_lstm"
+    bounds: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     constraints: Constraints = field(default_factory=Constraints)
     objective: Objective = field(default_factory=Objective)
     ga: GAConfig = field(default_factory=GAConfig)
     random_fraction: float = 0.1
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        FAMILIES.get(self.family)
+        object.__setattr__(self, "bounds", resolve_bounds(self.family, self.bounds))
+
     def to_dict(self) -> dict[str, Any]:
         """The configuration in the sectioned layout of a study TOML file (round-trips through
         :func:`study_config_from_dict`)."""
         return {
-            "study": {"name": self.name},
+            "study": {"name": self.name, "family": self.family},
             "data": asdict(self.data),
             "split": asdict(self.split),
             "train": asdict(self.train),
-            "space": {"blocks": list(self.blocks), "x": list(self.x), "lstm_exp": list(self.lstm_exp)},
+            "space": {k: list(v) for k, v in self.bounds.items()},
             "constraints": asdict(self.constraints),
             "objective": asdict(self.objective),
             "ga": asdict(self.ga),
@@ -75,9 +82,6 @@ _TUPLES = {
     "train_records",
     "val_records",
     "test_records",
-    "blocks",
-    "x",
-    "lstm_exp",
 }
 
 
@@ -111,12 +115,12 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
             f"{', '.join(sorted(known))}"
         )
     kwargs: dict[str, Any] = {k: _build(cls, k, doc.get(k, {})) for k, cls in _SECTIONS.items()}
-    for key in ("blocks", "x", "lstm_exp"):
-        if key in space:
-            kwargs[key] = tuple(space[key])
-    extra_space = sorted(set(space) - {"blocks", "x", "lstm_exp"})
-    if extra_space:
-        raise ConfigError(f"[space] has unknown key(s) {', '.join(extra_space)}; valid keys are: blocks, x, lstm_exp")
+    unknown_study = sorted(set(study) - {"name", "family"})
+    if unknown_study:
+        raise ConfigError(f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: family, name")
+    if "family" in study:
+        kwargs["family"] = str(study["family"])
+    kwargs["bounds"] = {k: tuple(v) if isinstance(v, list) else v for k, v in space.items()}
     if "random_fraction" in strategy:
         kwargs["random_fraction"] = float(strategy["random_fraction"])
     if "seed" in strategy:

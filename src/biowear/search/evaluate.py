@@ -8,9 +8,10 @@ import logging
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from biowear.data import DataConfig, PreparedDataset, SplitConfig, make_split, prepare
-from biowear.models import ResNetLSTMGenes
+from biowear.models import family_for
 from biowear.search.store import Evaluation
 from biowear.train import Callback, TrainConfig, train_network
 
@@ -22,12 +23,17 @@ _PREPARED: dict[str, PreparedDataset] = {}  # per-process memo; the on-disk cach
 class EvalTask:
     """Everything needed to train and test one network, so any process can run it."""
 
-    genes: ResNetLSTMGenes
+    arch: Any
     data: DataConfig
     split: SplitConfig
     train: TrainConfig
     train_key: str
     model_dir: str
+
+    @property
+    def genes(self) -> Any:
+        """The architecture (name of earlier releases)."""
+        return self.arch
 
 
 def train_key(data_key: str, split: SplitConfig, train: TrainConfig) -> str:
@@ -45,19 +51,20 @@ def load_data(config: DataConfig) -> PreparedDataset:
 
 
 def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation:
-    """Train ``task.genes``; a training failure becomes a ``failed`` evaluation, not an exception.
+    """Train ``task.arch``; a training failure becomes a ``failed`` evaluation, not an exception.
 
     ``callbacks`` receive the training progress (only in-process: they are not sent to workers).
     """
     data = load_data(task.data)
-    name = f"{task.genes.blocks}-{task.genes.x}-{task.genes.lstm_exp}"
+    family = family_for(task.arch)
+    name = family.key(task.arch)
     out_dir = Path(task.model_dir) / task.train_key / name
     try:
-        run = train_network(data, make_split(data, task.split), task.genes, task.train, callbacks, out_dir)
+        run = train_network(data, make_split(data, task.split), task.arch, task.train, callbacks, out_dir)
     except Exception as exc:  # recorded in the store so the study can go on and the user can see why
-        log.error("training %s failed: %s", task.genes.label(), traceback.format_exc())
+        log.error("training %s failed: %s", family.label(task.arch), traceback.format_exc())
         return Evaluation(
-            task.genes,
+            task.arch,
             task.train_key,
             "failed",
             seed=task.train.seed,
@@ -65,7 +72,7 @@ def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation
             reason=f"{type(exc).__name__}: {exc}",
         )
     return Evaluation(
-        genes=task.genes,
+        arch=task.arch,
         train_key=task.train_key,
         status="ok",
         metrics=run.metrics.to_dict(),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 
 from biowear.errors import ConfigError
+from biowear.registry import Registry
 from biowear.search.evaluate import EvalTask, run_task
 from biowear.search.store import Evaluation
 from biowear.train import Callback
@@ -67,10 +68,13 @@ class ProcessPoolExecutor(Executor):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+#: Executor name -> factory ``(workers, callbacks) -> Executor``; a cluster engine registers one more.
+EXECUTORS: Registry[Callable[[int, tuple[Callback, ...]], Executor]] = Registry("executor")
+EXECUTORS.register("local", lambda workers, callbacks: LocalExecutor(callbacks=callbacks))
+EXECUTORS.register("process", lambda workers, callbacks: ProcessPoolExecutor(workers))
+
+
 def make_executor(kind: str, workers: int = 2, callbacks: tuple[Callback, ...] = ()) -> Executor:
-    """``local`` (with training ``callbacks``) or ``process`` (``workers`` processes)."""
-    if kind == "local":
-        return LocalExecutor(callbacks=callbacks)
-    if kind == "process":
-        return ProcessPoolExecutor(workers)
-    raise ConfigError(f"unknown executor {kind!r}; valid options are: local, process")
+    """A registered executor: ``local`` (in-process, with training ``callbacks``) or ``process`` (``workers``
+    processes; callbacks stay in this process and are not used). The error lists the valid names."""
+    return EXECUTORS.get(kind)(workers, callbacks)

@@ -1,8 +1,12 @@
 """The results store: every evaluation in SQLite the moment it finishes; cached by content key.
 
-An evaluation is keyed by (``train_key``, genes), where ``train_key`` hashes the prepared data, the split
-and the training settings (seed included); any study or strategy that asks for the same network under the
-same key reuses it instead of training again. Studies record which networks each strategy visited, in order.
+An evaluation is keyed by (``train_key``, family, architecture key), where ``train_key`` hashes the prepared
+data, the split and the training settings (seed included) and the key is the family's stable
+:meth:`~biowear.models.Family.key`; any study or strategy that asks for the same network under the same key
+reuses it instead of training again. Studies record which networks each strategy visited, in order.
+
+Schema 2 (this release) stores the family name and the architecture as a dictionary, so any registered family
+can be explored; schema-1 stores (ResNet-LSTM only) are refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from biowear.errors import BiowearError
-from biowear.models import ResNetLSTMGenes
+from biowear.models import FAMILIES, family_for
 
 FORMAT = "biowear-results-store"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES: tuple[str, ...] = ("ok", "infeasible", "failed")
 
 
@@ -30,7 +35,7 @@ class Evaluation:
     """One network evaluated (or skipped) under one training key.
 
     Attributes:
-        genes: the architecture point.
+        arch: the architecture (any registered family's; :attr:`family` names it).
         train_key: hash of data, split and training settings.
         status: ``ok`` (trained), ``infeasible`` (violated a hardware limit; not trained) or ``failed``.
         metrics: test metrics (:meth:`Metrics.to_dict`), empty unless ``ok``.
@@ -43,7 +48,7 @@ class Evaluation:
         created_at: UNIX time.
     """
 
-    genes: ResNetLSTMGenes
+    arch: Any
     train_key: str
     status: str
     metrics: dict = field(default_factory=dict)
@@ -56,20 +61,45 @@ class Evaluation:
     model_path: str = ""
     created_at: float = field(default_factory=time.time)
 
+    @property
+    def family(self) -> str:
+        """Name of the architecture's model family."""
+        return family_for(self.arch).name
+
+    @property
+    def key(self) -> str:
+        """The family's stable key of the architecture (model folder name, store row)."""
+        return family_for(self.arch).key(self.arch)
+
+    @property
+    def genes(self) -> Any:
+        """The architecture (name of earlier releases)."""
+        return self.arch
+
     def to_json(self) -> str:
-        d = asdict(self)
-        d["genes"] = asdict(self.genes)
+        d = {k: v for k, v in asdict(self).items() if k != "arch"}
+        d.update(family=self.family, arch=arch_to_dict(self.arch), key=self.key)
         return json.dumps(d)
 
     @staticmethod
     def from_json(text: str) -> Evaluation:
         d = json.loads(text)
-        d["genes"] = ResNetLSTMGenes(**d["genes"])
-        return Evaluation(**d)
+        arch = arch_from_dict(d.pop("family"), d.pop("arch"))
+        d.pop("key", None)
+        return Evaluation(arch, **d)
 
 
-def _genes_key(genes: ResNetLSTMGenes) -> str:
-    return f"{genes.blocks}-{genes.x}-{genes.lstm_exp}"
+def arch_to_dict(arch: Any) -> dict[str, Any]:
+    return family_for(arch).to_dict(arch)
+
+
+def arch_from_dict(family: str, d: dict[str, Any]) -> Any:
+    return FAMILIES.get(family).from_dict(d)
+
+
+def _row_key(arch: Any) -> tuple[str, str]:
+    family = family_for(arch)
+    return family.name, family.key(arch)
 
 
 class Store:
@@ -100,10 +130,11 @@ class Store:
         self._db.executescript(
             """
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE evaluations (train_key TEXT NOT NULL, genes TEXT NOT NULL, status TEXT NOT NULL,
-                                      payload TEXT NOT NULL, PRIMARY KEY (train_key, genes));
+            CREATE TABLE evaluations (train_key TEXT NOT NULL, family TEXT NOT NULL, arch_key TEXT NOT NULL,
+                                      status TEXT NOT NULL, payload TEXT NOT NULL,
+                                      PRIMARY KEY (train_key, family, arch_key));
             CREATE TABLE visits (study TEXT NOT NULL, strategy TEXT NOT NULL, seq INTEGER NOT NULL,
-                                 genes TEXT NOT NULL, train_key TEXT NOT NULL,
+                                 family TEXT NOT NULL, arch TEXT NOT NULL, train_key TEXT NOT NULL,
                                  PRIMARY KEY (study, strategy, seq));
             CREATE TABLE studies (name TEXT PRIMARY KEY, config TEXT NOT NULL);
             """
@@ -118,15 +149,24 @@ class Store:
         if meta.get("format") != FORMAT:
             raise StoreError(f"{self.path} is a SQLite file but not a biowear results store")
         if meta.get("schema") != str(SCHEMA_VERSION):
-            raise StoreError(f"{self.path} has store schema {meta.get('schema')}, this biowear reads {SCHEMA_VERSION}")
+            hint = (
+                " (schema 1 predates model-family plugins: keep it with the biowear that wrote it, or explore again "
+                "in a new --dir)"
+                if meta.get("schema") == "1"
+                else ""
+            )
+            raise StoreError(
+                f"{self.path} has store schema {meta.get('schema')}, this biowear reads {SCHEMA_VERSION}{hint}"
+            )
 
     def close(self) -> None:
         self._db.close()
 
     # ------------------------------------------------------------ evaluations
-    def get(self, train_key: str, genes: ResNetLSTMGenes) -> Evaluation | None:
+    def get(self, train_key: str, arch: Any) -> Evaluation | None:
         row = self._db.execute(
-            "SELECT payload FROM evaluations WHERE train_key=? AND genes=?", (train_key, _genes_key(genes))
+            "SELECT payload FROM evaluations WHERE train_key=? AND family=? AND arch_key=?",
+            (train_key, *_row_key(arch)),
         ).fetchone()
         return Evaluation.from_json(row[0]) if row else None
 
@@ -135,12 +175,18 @@ class Store:
         if evaluation.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
         self._db.execute(
-            "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)",
-            (evaluation.train_key, _genes_key(evaluation.genes), evaluation.status, evaluation.to_json()),
+            "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?)",
+            (evaluation.train_key, *_row_key(evaluation.arch), evaluation.status, evaluation.to_json()),
         )
 
-    def evaluations(self, train_key: str) -> list[Evaluation]:
-        rows = self._db.execute("SELECT payload FROM evaluations WHERE train_key=?", (train_key,)).fetchall()
+    def evaluations(self, train_key: str, family: str | None = None) -> list[Evaluation]:
+        """Every evaluation under ``train_key`` (of one family when given)."""
+        if family is None:
+            rows = self._db.execute("SELECT payload FROM evaluations WHERE train_key=?", (train_key,)).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT payload FROM evaluations WHERE train_key=? AND family=?", (train_key, family)
+            ).fetchall()
         return [Evaluation.from_json(r[0]) for r in rows]
 
     # ------------------------------------------------------------ studies and visits
@@ -166,16 +212,17 @@ class Store:
             raise StoreError(f"no study {name!r} in {self.path}; it holds: {', '.join(names) or 'none'}")
         return json.loads(row[0])
 
-    def record_visit(self, study: str, strategy: str, seq: int, genes: ResNetLSTMGenes, train_key: str) -> None:
+    def record_visit(self, study: str, strategy: str, seq: int, arch: Any, train_key: str) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO visits VALUES (?, ?, ?, ?, ?)", (study, strategy, seq, _genes_key(genes), train_key)
+            "INSERT OR REPLACE INTO visits VALUES (?, ?, ?, ?, ?, ?)",
+            (study, strategy, seq, family_for(arch).name, json.dumps(arch_to_dict(arch), sort_keys=True), train_key),
         )
 
-    def visits(self, study: str, strategy: str) -> list[ResNetLSTMGenes]:
+    def visits(self, study: str, strategy: str) -> list[Any]:
         rows = self._db.execute(
-            "SELECT genes FROM visits WHERE study=? AND strategy=? ORDER BY seq", (study, strategy)
+            "SELECT family, arch FROM visits WHERE study=? AND strategy=? ORDER BY seq", (study, strategy)
         ).fetchall()
-        return [ResNetLSTMGenes(*map(int, r[0].split("-"))) for r in rows]
+        return [arch_from_dict(family, json.loads(arch)) for family, arch in rows]
 
     def strategies(self, study: str) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT strategy FROM visits WHERE study=? ORDER BY strategy", (study,))

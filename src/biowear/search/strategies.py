@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from deap import base, tools
 
 from biowear.errors import ConfigError
-from biowear.models import ResNetLSTMGenes
 from biowear.registry import Registry
-from biowear.search.space import Space, encode
+from biowear.search.protocol import Fitness, SearchSpace
+from biowear.validate import Interval, Options, Rule, check
 
-#: Fitness of a point: one value (weighted phi) or two (quality, hardware score), all maximised.
-Fitness = tuple[float, ...]
+Point = Hashable
 
 
 @dataclass(frozen=True)
@@ -50,22 +50,25 @@ class GAConfig:
     mutation: str = "flipbit"
     tournament_size: int = 3
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "population": Interval(int, 2, None),
+        "generations": Interval(int, 0, None),
+        "cx_prob": Interval(float, 0, 1),
+        "mut_prob": Interval(float, 0, 1),
+        "mut_indpb": Interval(float, 0, 1),
+        "mutation": Options(("flipbit", "shuffle")),
+        "tournament_size": Interval(int, 2, None),
+    }
+
     def __post_init__(self) -> None:
-        if self.population < 2 or self.generations < 0:
-            raise ConfigError("population must be >= 2 and generations >= 0")
-        if not (0 <= self.cx_prob <= 1 and 0 <= self.mut_prob <= 1 and 0 <= self.mut_indpb <= 1):
-            raise ConfigError("cx_prob, mut_prob and mut_indpb are probabilities in [0, 1]")
-        if self.mutation not in ("flipbit", "shuffle"):
-            raise ConfigError(f"unknown mutation {self.mutation!r}; valid options are: flipbit, shuffle")
-        if self.tournament_size < 2:
-            raise ConfigError("tournament_size must be >= 2")
+        check(self, self.RULES)
 
 
 class Strategy(ABC):
     """Proposes networks (``ask``) and learns their fitness (``tell``) until ``done``.
 
     Args:
-        space: the searchable space (its feasible points are what may be trained).
+        space: any :class:`~biowear.search.protocol.SearchSpace` (its feasible points are what may be evaluated).
         n_objectives: 1 (weighted phi) or 2 (quality, hardware score).
         seed: seed of the strategy's own random generator.
     """
@@ -73,7 +76,7 @@ class Strategy(ABC):
     name = "strategy"
     multi_objective_capable = False
 
-    def __init__(self, space: Space, n_objectives: int = 1, seed: int = 0):
+    def __init__(self, space: SearchSpace, n_objectives: int = 1, seed: int = 0):
         if n_objectives not in (1, 2):
             raise ConfigError("n_objectives must be 1 or 2")
         if n_objectives == 2 and not self.multi_objective_capable:
@@ -81,12 +84,19 @@ class Strategy(ABC):
         self.space, self.n_objectives, self.seed = space, n_objectives, seed
         self.rng = random.Random(seed)
 
+    @classmethod
+    def configured(
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+    ) -> Strategy:
+        """An instance from the study-level settings (each strategy takes the ones it uses)."""
+        return cls(space, n_objectives, seed)
+
     @abstractmethod
-    def ask(self) -> list[ResNetLSTMGenes]:
+    def ask(self) -> list[Point]:
         """The next networks to evaluate (distinct); empty once the strategy is done."""
 
     @abstractmethod
-    def tell(self, results: dict[ResNetLSTMGenes, Fitness]) -> None:
+    def tell(self, results: Mapping[Point, Fitness]) -> None:
         """Fitness of (at least) every network returned by the last ``ask``."""
 
     @property
@@ -100,18 +110,18 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
 
-    def __init__(self, space: Space, n_objectives: int = 1, seed: int = 0):
+    def __init__(self, space: SearchSpace, n_objectives: int = 1, seed: int = 0):
         super().__init__(space, n_objectives, seed)
         self._pending = list(space.feasible_points)
         self._asked = False
 
-    def ask(self) -> list[ResNetLSTMGenes]:
+    def ask(self) -> list[Point]:
         if self._asked:
             return []
         self._asked = True
         return list(self._pending)
 
-    def tell(self, results: dict[ResNetLSTMGenes, Fitness]) -> None:
+    def tell(self, results: Mapping[Point, Fitness]) -> None:
         pass
 
     @property
@@ -124,12 +134,18 @@ class RandomSearch(Exhaustive):
 
     name = "random"
 
-    def __init__(self, space: Space, n_objectives: int = 1, seed: int = 0, fraction: float = 0.1):
+    def __init__(self, space: SearchSpace, n_objectives: int = 1, seed: int = 0, fraction: float = 0.1):
         super().__init__(space, n_objectives, seed)
         if not 0 < fraction <= 1:
             raise ConfigError(f"random fraction must be in (0, 1], got {fraction}")
         k = max(1, round(fraction * len(self._pending)))
         self._pending = self.rng.sample(self._pending, k)
+
+    @classmethod
+    def configured(
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+    ) -> Strategy:
+        return cls(space, n_objectives, seed, random_fraction)
 
 
 class _Fitness(base.Fitness):
@@ -151,7 +167,7 @@ class _Individual(list):
 class _Genetic(Strategy):
     """Shared generational loop: evaluate population -> select -> crossover -> mutate -> next generation."""
 
-    def __init__(self, space: Space, n_objectives: int = 1, seed: int = 0, config: GAConfig | None = None):
+    def __init__(self, space: SearchSpace, n_objectives: int = 1, seed: int = 0, config: GAConfig | None = None):
         super().__init__(space, n_objectives, seed)
         self.config = config or GAConfig()
         self._feasible = set(space.feasible_points)
@@ -160,9 +176,16 @@ class _Genetic(Strategy):
         # The initial population encodes random feasible points: in a user-bounded space most random 9-bit
         # strings decode outside it. Offspring that decode outside still get fitness 0 and are not trained.
         feasible = list(space.feasible_points)
-        to_bits = getattr(space, "encode", encode)  # spaces other than the architecture one bring their own
-        self.population = [self._individual(to_bits(self.rng.choice(feasible))) for _ in range(self.config.population)]
+        self.population = [
+            self._individual(space.encode(self.rng.choice(feasible))) for _ in range(self.config.population)
+        ]
         self._waiting = True  # population awaits fitness
+
+    @classmethod
+    def configured(
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+    ) -> Strategy:
+        return cls(space, n_objectives, seed, ga)
 
     def _individual(self, bits: Sequence[int]) -> _Individual:
         return _Individual(bits, self.n_objectives)
@@ -173,21 +196,21 @@ class _Genetic(Strategy):
             new.fitness.values = ind.fitness.values
         return new
 
-    def _decode(self, ind: _Individual) -> ResNetLSTMGenes | None:
+    def _decode(self, ind: _Individual) -> Point | None:
         genes = self.space.decode(ind)
         return genes if genes in self._feasible else None
 
-    def ask(self) -> list[ResNetLSTMGenes]:
+    def ask(self) -> list[Point]:
         if self.done or not self._waiting:
             return []
-        out: list[ResNetLSTMGenes] = []
+        out: list[Point] = []
         for ind in self.population:
             genes = self._decode(ind)
             if genes is not None and genes not in out:
                 out.append(genes)
         return out
 
-    def tell(self, results: dict[ResNetLSTMGenes, Fitness]) -> None:
+    def tell(self, results: Mapping[Point, Fitness]) -> None:
         zero = (0.0,) * self.n_objectives
         with_state = random.getstate()
         random.seed(self.rng.random())  # DEAP's operators draw from the module RNG: seed it from ours
@@ -290,19 +313,14 @@ for _cls in (Exhaustive, RandomSearch, GARoulette, GATournament, NSGA2, SPEA2):
 
 def make_strategy(
     name: str,
-    space: Space,
+    space: SearchSpace,
     n_objectives: int = 1,
     seed: int = 0,
     ga: GAConfig | None = None,
     random_fraction: float = 0.1,
 ) -> Strategy:
     """Instantiate a registered strategy by name (error lists the valid names)."""
-    cls = STRATEGIES.get(name)
-    if issubclass(cls, _Genetic):
-        return cls(space, n_objectives, seed, ga)
-    if cls is RandomSearch:
-        return RandomSearch(space, n_objectives, seed, random_fraction)
-    return cls(space, n_objectives, seed)
+    return STRATEGIES.get(name).configured(space, n_objectives, seed, ga, random_fraction)
 
 
-__all__ = ["GAConfig", "STRATEGIES", "Strategy", "encode", "make_strategy"]
+__all__ = ["Fitness", "GAConfig", "STRATEGIES", "Strategy", "make_strategy"]
