@@ -13,6 +13,9 @@ from rich.table import Table
 
 from biowear.cli.common import SYNTHETIC_BANNER, app, console
 from biowear.cli.common import progress as _progress
+from biowear.data.config import FILTERS, NORMALISATIONS
+from biowear.data.splits import SPLIT_KINDS
+from biowear.data.windows import WINDOW_KINDS, WINDOW_RULES
 from biowear.errors import ConfigError
 
 
@@ -34,6 +37,26 @@ def _labels_arg(classes: str) -> str | dict[str, list[str]]:
 
 def _split_records(text: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in text.split(",") if r.strip()) if text else ()
+
+
+def _choices(registry) -> str:
+    return " | ".join(registry.names())
+
+
+def _data_sources(
+    dataset: list[str], data_dir: Path | None, npz: Path | None
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(datasets, sources) from ``--dataset``, ``--data-dir`` and ``--npz``: a path-given source is named by
+    ``--dataset`` (one name) or, by default, after its folder or file."""
+    if data_dir is not None and npz is not None:
+        raise ConfigError("give --data-dir (a WFDB folder) or --npz (an array file), not both")
+    path = data_dir if data_dir is not None else npz
+    if path is None:
+        return tuple(dataset) or ("synthetic_ecg",), ()
+    if len(dataset) > 1:
+        raise ConfigError("with --data-dir/--npz, --dataset gives the source's name (one name)")
+    name = dataset[0] if dataset else (path.stem if npz is not None else path.resolve().name)
+    return (name,), ((name, str(path)),)
 
 
 class EpochBars:
@@ -125,17 +148,27 @@ def train(
         ),
     ] = None,
     family: Annotated[str, typer.Option(help="model family: resnet_lstm | ecg_cnn")] = "resnet_lstm",
-    dataset: Annotated[list[str], typer.Option(help="dataset name(s); repeat to pool")] = ["synthetic_ecg"],  # noqa: B006
+    dataset: Annotated[
+        list[str],
+        typer.Option(help="dataset name(s); repeat to pool (default synthetic_ecg); with --data-dir/--npz: its name"),
+    ] = [],  # noqa: B006
+    data_dir: Annotated[
+        Path | None, typer.Option(help="a folder of WFDB records (.hea + .dat + .atr), any rate and channels")
+    ] = None,
+    npz: Annotated[
+        Path | None, typer.Option(help=".npz arrays: x (windows x channels x samples), y, fs_hz[, groups, classes]")
+    ] = None,
+    channels: Annotated[str | None, typer.Option(help="channels by name, comma-separated, e.g. MLII,V5")] = None,
     classes: Annotated[str, typer.Option(help="binary | aami5 | vf | path to a TOML [classes] map")] = "binary",
     records: Annotated[str | None, typer.Option(help="comma-separated record subset")] = None,
-    window: Annotated[str, typer.Option(help="fixed | beat")] = "fixed",
+    window: Annotated[str, typer.Option(help=_choices(WINDOW_KINDS))] = "fixed",
     window_samples: int = 256,
     stride_samples: Annotated[int | None, typer.Option(help="fixed-window step (default: no overlap)")] = None,
-    rule: Annotated[str, typer.Option(help="fixed-window label rule: priority | majority | centre")] = "priority",
+    rule: Annotated[str, typer.Option(help=f"fixed-window label rule: {_choices(WINDOW_RULES)}")] = "priority",
     fs_hz: Annotated[float | None, typer.Option(help="resample to this rate (default: native)")] = None,
-    filter: Annotated[str, typer.Option(help="bandpass | baseline | none")] = "bandpass",
-    normalize: Annotated[str, typer.Option(help="window | record | none")] = "window",
-    split: Annotated[str, typer.Option(help="random | interpatient | records")] = "random",
+    filter: Annotated[str, typer.Option(help=_choices(FILTERS))] = "bandpass",
+    normalize: Annotated[str, typer.Option(help=_choices(NORMALISATIONS))] = "window",
+    split: Annotated[str, typer.Option(help=_choices(SPLIT_KINDS))] = "random",
     train_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
     val_records: Annotated[str | None, typer.Option(help="records for split=records (optional)")] = None,
     test_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
@@ -156,8 +189,11 @@ def train(
     from biowear.train.artifacts import save_run_config
 
     genes = parse_spec(family, arch)
+    datasets, sources = _data_sources(dataset, data_dir, npz)
     data_cfg = DataConfig(
-        datasets=tuple(dataset),
+        datasets=datasets,
+        sources=sources,
+        channels=_split_records(channels) or None,
         labels=_labels_arg(classes),
         records=_split_records(records) or None,
         fs_hz=fs_hz,
