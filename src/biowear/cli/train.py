@@ -56,7 +56,7 @@ def _data_sources(
     if len(dataset) > 1:
         raise ConfigError("with --data-dir/--npz, --dataset gives the source's name (one name)")
     name = dataset[0] if dataset else (path.stem if npz is not None else path.resolve().name)
-    return (name,), ((name, str(path)),)
+    return (name,), ((name, str(path.expanduser().resolve())),)
 
 
 class EpochBars:
