@@ -138,3 +138,49 @@ def test_study_refuses_a_quality_limit_in_the_wrong_direction_and_unknown_classe
         Study(replace(study_config, name="b", objective=Objective(metric="mae")), tmp_path / "b")
     with pytest.raises(ConfigError, match="f1:vt"):
         Study(replace(study_config, name="c", objective=Objective(metric="f1:vt")), tmp_path / "c")
+
+
+class _RegressionData:
+    """A stand-in prepared dataset with a regression task (the study only reads these attributes)."""
+
+    def __init__(self):
+        import numpy as np
+
+        from biowear.data.task import Task
+
+        rng = np.random.default_rng(0)
+        self.x = rng.normal(size=(40, 1, 128)).astype("float32")
+        self.y = np.linspace(60.0, 100.0, 40)
+        self.classes = ()
+        self.task = Task.regression("heart_rate", "BPM")
+        self.key = "regression-stub"
+
+
+def test_regression_study_scores_mae_against_the_constant_predictor(tmp_path, monkeypatch, study_config):
+    import numpy as np
+
+    import biowear.search.study as study_module
+    from biowear.data import Split
+
+    data = _RegressionData()
+    split = Split(np.arange(0, 40, 2), np.arange(1, 40, 4), np.arange(3, 40, 4))
+    monkeypatch.setattr(study_module, "load_data", lambda config: data)
+    monkeypatch.setattr(study_module, "make_split", lambda d, config: split)
+    reference = constant_predictor_error("mae", data.y[split.train], data.y[split.test])
+
+    def trainer(task):
+        mae = 2.0 + task.arch.blocks  # bigger is worse here, so the front trades nothing away
+        metrics = {"task": "regression", "mae": mae, "rmse": mae * 1.2, "pearson_r": 0.9, "within_5": 0.5}
+        return Evaluation(task.arch, task.train_key, "ok", metrics=metrics, cost=cost_dict(study.space.cost(task.arch)))
+
+    cfg = replace(study_config, name="hr", objective=Objective(metric="mae"), constraints=Constraints(max_error=6.5))
+    study = Study(cfg, tmp_path)
+    assert study.space.n_outputs == 1 and study.reference_error == pytest.approx(reference)
+    result = study.run("exhaustive", LocalExecutor(trainer))
+    assert result.points and all(p.value <= 6.5 for p in result.points)  # max_error drops blocks 5
+    for p in result.points:
+        assert p.quality == pytest.approx(max(0.0, 1 - p.value / reference))
+    best = max(result.points, key=lambda p: p.quality)
+    assert best.arch.blocks == 0 and best in result.front
+    with pytest.raises(ConfigError, match="lower-is-better: limit it with constraints.max_error"):
+        Study(replace(cfg, name="hr2", constraints=Constraints(min_quality=0.5)), tmp_path)
