@@ -25,7 +25,7 @@ import torch
 from biowear.cli.compress import load_model
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, quantize_int8
 from biowear.compress.structured import structured_prune
-from biowear.compress.sweep import measure_latency_ms
+from biowear.compress.measure import measure_latency_ms
 from biowear.cost import profile
 from biowear.data import make_split, prepare
 from biowear.search.config import recipe_from_dict

@@ -88,9 +88,14 @@ def test_compress_sweep_writes_front_roc_and_table(trained_run, tmp_path):
 def test_compress_bad_input(trained_run, tmp_path):
     base = _compress(trained_run, "--out", str(tmp_path))
     for extra, message in (
-        (["--sparsity", "1.2"], "sparsity must be within (0, 1)"),
-        (["--bits", "9"], "bits must be integers within 1..8"),
+        (["--sparsity", "1.2"], "sparsities must be a distinct list of values, each a finite number in (0, 1)"),
+        (["--sparsity", "1.0"], "each a finite number in (0, 1)"),
+        (["--bits", "9"], "bits must be a distinct list of values, each an integer in [1, 8]"),
+        (["--bits", "2.7"], "each an integer in [1, 8]"),
         (["--methods", "random"], "valid options are: layer, global"),
+        (["--importance", "fisher"], "valid options are: magnitude, lamp"),
+        (["--scope", "block"], "valid options are: layer, global"),
+        (["--methods", "layer", "--scope", "layer"], "--methods or --importance/--scope"),
         (["--metric", "auc"], "valid options are: accuracy, macro_f1"),
         (["--schedule", "lottery"], "valid options are: one-shot, iterative, multistage"),
         (["--storage-format", "csc"], "valid options are: dense, bitmask, relative, auto"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from biowear.compress.config import CompressionConfig
 from biowear.compress.search import CompressionGenes, CompressionSpace, search
 from biowear.errors import ConfigError
 from biowear.models import ResNetLSTMGenes, build
@@ -27,9 +28,9 @@ def _exhaustive(task, space, directory, seen=None, finetune_epochs=0):
         data,
         split,
         TrainConfig(epochs=1),
+        CompressionConfig(finetune_epochs=finetune_epochs),
         space,
         "exhaustive",
-        finetune_epochs=finetune_epochs,
         directory=directory,
         progress=listener,
     )
@@ -51,9 +52,12 @@ def test_space_chromosomes_round_trip_and_canonicalise():
     "kwargs, message",
     [
         ({"methods": ("random",)}, "valid options are: layer, global"),
-        ({"sparsities": (0.5, 1.0)}, r"within \[0, 1\)"),
-        ({"bits": (0, 4)}, "within 1..8"),
-        ({"bits": ()}, "non-empty bits"),
+        ({"sparsities": (0.5, 1.0)}, r"sparsities must be .* in \[0, 1\)"),
+        ({"sparsities": (0.5, float("nan"))}, r"sparsities must be .* in \[0, 1\)"),
+        ({"bits": (0, 4)}, r"each an integer in \[1, 8\]"),
+        ({"bits": (2.7,)}, r"each an integer in \[1, 8\]"),
+        ({"bits": ()}, "bits must be a non-empty"),
+        ({"methods": ()}, "non-empty methods"),
     ],
 )
 def test_space_rejects_bad_grids(kwargs, message):
@@ -89,15 +93,16 @@ def test_genetic_strategies_search_the_space(task):
     model, data, split = task
     space = CompressionSpace(("layer", "global"), (0.0, 0.5, 0.8), (2, 3, 4, 6))
     ga = GAConfig(population=4, generations=1)
-    points = search(model, data, split, TrainConfig(epochs=1), space, "nsga2", finetune_epochs=0, ga=ga, seed=1)
+    train, config = TrainConfig(epochs=1), CompressionConfig(finetune_epochs=0, seed=1)
+    points = search(model, data, split, train, config, space, "nsga2", ga=ga)
     assert 2 <= len(points) <= 1 + 8  # original + at most two generations of four
     assert all(p.bits in space.bits for p in points[1:])
     weighted = Objective(alpha=0.2, beta=0.8)
-    points = search(
-        model, data, split, TrainConfig(epochs=1), space, "ga-tournament", weighted, finetune_epochs=0, ga=ga
-    )
+    points = search(model, data, split, train, CompressionConfig(finetune_epochs=0), space, "ga-tournament", weighted, ga=ga)
     assert len(points) >= 2
     with pytest.raises(ConfigError, match="single-objective"):
-        search(model, data, split, TrainConfig(epochs=1), space, "ga-roulette", Objective(mode="multi"), ga=ga)
+        search(model, data, split, train, config, space, "ga-roulette", Objective(mode="multi"), ga=ga)
     with pytest.raises(ConfigError, match="valid options are"):
-        search(model, data, split, TrainConfig(epochs=1), space, "simulated-annealing")
+        search(model, data, split, train, config, space, "simulated-annealing")
+    with pytest.raises(ConfigError, match="one pruning schedule"):
+        search(model, data, split, train, CompressionConfig(schedules=("one-shot", "iterative")), space)

@@ -52,8 +52,8 @@ def test_lstm_hidden_pruning_keeps_the_strongest_units_exactly():
 
 def test_bad_ratio_and_unprunable_models():
     model = build(ResNetLSTMGenes(1, 1, 4), 1, 2, seed=0)
-    for ratio in (-0.1, 1.0):
-        with pytest.raises(ConfigError, match=r"within \[0, 1\)"):
+    for ratio in (-0.1, 0.0, 1.0, float("nan")):
+        with pytest.raises(ConfigError, match=r"ratio must be a finite number in \(0, 1\)"):
             structured_prune(model, (1, 64), ratio)
     with pytest.raises(ConfigError, match="no Conv1d or Linear"):
         structured_prune(nn.Sequential(nn.ReLU(), nn.Identity()), (1, 8), 0.5)

@@ -1,9 +1,15 @@
-"""Compression: pruning schedules, k-means weight sharing, distillation; each step re-measured."""
+"""Compression: registered producers of compressed variants (pruning = importance x scope x schedule, k-means,
+int8 PTQ/QAT, structured), exact encodings, distillation; every variant re-measured."""
 
 from __future__ import annotations
 
+from biowear.compress.config import CompressionConfig, with_axes
 from biowear.compress.distill import DistillationLoss, logit_kd_loss, rkd_angle_loss, rkd_distance_loss
+from biowear.compress.importance import IMPORTANCES, PRUNE_METHODS, SCOPES, PruneMethod, prune_method
+from biowear.compress.points import CompressionPoint, best_within_loss
+from biowear.compress.producers import PRODUCERS, ProduceContext, Produced, Producer, Variant, check_producer
 from biowear.compress.prune import (
+    SCHEDULES,
     KeepMasks,
     PruneResult,
     Stage,
@@ -23,12 +29,26 @@ from biowear.compress.quantize import (
 )
 
 __all__ = [
+    "IMPORTANCES",
+    "PRODUCERS",
+    "PRUNE_METHODS",
+    "SCHEDULES",
+    "SCOPES",
+    "CompressionConfig",
+    "CompressionPoint",
     "DistillationLoss",
     "KeepMasks",
     "LayerCodebook",
+    "ProduceContext",
+    "Produced",
+    "Producer",
+    "PruneMethod",
     "PruneResult",
     "Stage",
     "StorageFormat",
+    "Variant",
+    "best_within_loss",
+    "check_producer",
     "iterative",
     "kmeans_quantize",
     "logit_kd_loss",
@@ -37,8 +57,10 @@ __all__ = [
     "one_shot",
     "prunable_parameters",
     "prune",
+    "prune_method",
     "pruned_storage_bytes",
     "quantized_storage_bytes",
     "rkd_angle_loss",
     "rkd_distance_loss",
+    "with_axes",
 ]

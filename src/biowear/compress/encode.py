@@ -27,8 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from biowear.errors import ConfigError
+from biowear.registry import Registry
 
-POSITION_FORMATS: tuple[str, ...] = ("dense", "bitmask", "relative", "auto")
+#: Storage layouts of a weight tensor's positions (``biowear compress --storage-format``), with their help text.
+STORAGE_LAYOUTS: Registry[str] = Registry("storage format")
+STORAGE_LAYOUTS.register("dense", "no positions, every weight stored (tensors without pruned zeros)")
+STORAGE_LAYOUTS.register("bitmask", "one bit per weight")
+STORAGE_LAYOUTS.register("relative", "gap to the previous stored weight in index_bits bits, with escapes")
+STORAGE_LAYOUTS.register("auto", "the smallest of the above per tensor, with and without Huffman coding")
+POSITION_FORMATS: tuple[str, ...] = tuple(STORAGE_LAYOUTS.names())
 #: Bits of the per-tensor header: non-zero count (32), format tag (4), index bits (4), symbol bits (4).
 HEADER_BITS = 44
 _LENGTH_FIELD_BITS = 5  # a Huffman table stores each symbol's code length in 5 bits (lengths <= 31)
@@ -205,8 +212,7 @@ class EncodedTensor:
 
 def check_format(fmt: str, index_bits: int) -> None:
     """Raise :class:`ConfigError` for an unknown position format or index bits outside 1..16."""
-    if fmt not in POSITION_FORMATS:
-        raise ConfigError(f"unknown storage format {fmt!r}; valid options are: {', '.join(POSITION_FORMATS)}")
+    STORAGE_LAYOUTS.get(fmt)
     if not 1 <= index_bits <= 16:
         raise ConfigError(f"relative index bits must be within 1..16, got {index_bits}")
 

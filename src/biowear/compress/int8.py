@@ -27,14 +27,26 @@ from torch import nn
 
 from biowear.errors import ConfigError
 from biowear.models.layers import LastStepLSTM, SamePadConv1d
+from biowear.registry import Registry
 from biowear.train import TrainConfig, fit
+from biowear.validate import Interval, check
 
-LSTM_MODES: tuple[str, ...] = ("dynamic", "float")
+#: int8 kernel libraries biowear knows (``biowear compress --int8-engine``); a build offers some of them.
+INT8_ENGINES: Registry[str] = Registry("int8 engine")
+INT8_ENGINES.register("x86", "PyTorch's x86 default (fbgemm with x86 tuning)")
+INT8_ENGINES.register("fbgemm", "Facebook GEMM kernels (x86 with AVX2)")
+INT8_ENGINES.register("qnnpack", "QNNPACK kernels (ARM, mobile)")
+
+#: What int8 quantisation does with an LSTM (``biowear compress --int8-lstm``).
+LSTM_MODE_REGISTRY: Registry[str] = Registry("LSTM mode")
+LSTM_MODE_REGISTRY.register("dynamic", "int8 weights, activations quantised per call")
+LSTM_MODE_REGISTRY.register("float", "the LSTM stays in float32")
+LSTM_MODES: tuple[str, ...] = tuple(LSTM_MODE_REGISTRY.names())
 
 
 def int8_engines() -> tuple[str, ...]:
-    """Quantised CPU engines this PyTorch build offers (``x86``/``fbgemm`` on x86, ``qnnpack`` on ARM)."""
-    return tuple(e for e in ("x86", "fbgemm", "qnnpack") if e in torch.backends.quantized.supported_engines)
+    """Registered quantised CPU engines this PyTorch build offers (``x86``/``fbgemm`` on x86, ``qnnpack`` on ARM)."""
+    return tuple(e for e in INT8_ENGINES if e in torch.backends.quantized.supported_engines)
 
 
 @dataclass(frozen=True)
@@ -53,15 +65,15 @@ class Int8Config:
     lstm: str = "dynamic"
     seed: int = 0
 
+    RULES = {"calibration_windows": Interval(int, 1, None), "seed": Interval(int, 0, None)}
+
     def __post_init__(self) -> None:
         if self.engine not in int8_engines():
             raise ConfigError(
                 f"int8 engine {self.engine!r} is not available; valid options are: {', '.join(int8_engines())}"
             )
-        if self.lstm not in LSTM_MODES:
-            raise ConfigError(f"unknown LSTM mode {self.lstm!r}; valid options are: {', '.join(LSTM_MODES)}")
-        if self.calibration_windows < 1:
-            raise ConfigError("calibration_windows must be >= 1")
+        LSTM_MODE_REGISTRY.get(self.lstm)
+        check(self, self.RULES)
 
 
 @contextlib.contextmanager

@@ -1,29 +1,34 @@
-"""Magnitude pruning: layer-wise (Han et al. 2015), class-blind global (Marchisio et al.), one-shot,
-iterative and multistage schedules, each followed by fine-tuning with the one :func:`fit` loop.
+"""Unstructured pruning: an importance x scope method (:mod:`biowear.compress.importance`), applied by a
+schedule (one-shot, iterative, multistage), each stage followed by fine-tuning with the one :func:`fit` loop.
 
-Importance (|w|) is kept apart from the schedule: a schedule decides *which* parameters reach *what*
-sparsity and when; :func:`magnitude_masks` decides which weights go. Masks are enforced during fine-tuning
-by :class:`KeepMasks`, which re-zeroes pruned weights after every optimiser step.
+A schedule decides *which* parameters reach *what* sparsity and when; the method decides which weights go.
+Masks are enforced during fine-tuning by :class:`KeepMasks`, which re-zeroes pruned weights after every
+optimiser step.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
+from biowear.compress.importance import PRUNE_METHODS, SCOPES, Masks, PruneMethod, lamp_scores, prune_method
+from biowear.compress.rules import EPOCHS, SPARSITY, STEPS
 from biowear.errors import ConfigError
+from biowear.registry import Registry
 from biowear.train import NullCallback, TrainConfig, fit
+from biowear.validate import check, check_value
 
-PRUNE_SCOPES: tuple[str, ...] = ("layer", "global", "lamp")
+#: The named pruning methods (kept for callers of the first API; see :data:`PRUNE_METHODS`).
+PRUNE_SCOPES: tuple[str, ...] = tuple(PRUNE_METHODS.names())
 #: Parameter names that are weights (never biases or batch-norm affine terms).
 _WEIGHT_SUFFIXES = ("weight", "weight_ih_l0", "weight_hh_l0")
 
-Masks = dict[str, torch.Tensor]
+__all__ = ["Masks", "PruneMethod", "lamp_scores", "prune_method"]
 
 
 def prunable_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
@@ -39,72 +44,17 @@ def prunable_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
     return out
 
 
-def _check_sparsity(sparsity: float) -> None:
-    if not 0.0 <= sparsity < 1.0:
-        raise ConfigError(f"sparsity must be within [0, 1), got {sparsity}")
-
-
-def lamp_scores(weight: torch.Tensor) -> torch.Tensor:
-    """Layer-adaptive magnitude scores (Lee et al. 2021, LAMP): ``w_u^2 / sum of w_v^2 over the weights at least
-    as large``, so the largest weight of every layer scores 1 and scores compare across layers."""
-    sq = weight.detach().flatten().double() ** 2
-    order = torch.argsort(sq, stable=True)
-    ordered = sq[order]
-    tail = torch.flip(torch.cumsum(torch.flip(ordered, [0]), 0), [0])
-    scores = torch.empty_like(sq)
-    scores[order] = ordered / tail.clamp_min(torch.finfo(torch.float64).tiny)
-    return scores.view_as(weight)
-
-
-def magnitude_masks(params: dict[str, torch.Tensor], sparsity: float, scope: str) -> Masks:
+def magnitude_masks(params: dict[str, torch.Tensor], sparsity: float, method: str | PruneMethod = "layer") -> Masks:
     """Keep-masks (1 = keep) removing the ``sparsity`` fraction of lowest-scoring weights.
 
     Args:
         params: the weights to consider.
-        sparsity: fraction to remove, in [0, 1).
-        scope: ``layer`` (the fraction of smallest |w| in every tensor, Han et al.), ``global`` (smallest |w|
-            over all tensors together: class-blind, Marchisio et al., so layers lose different fractions) or
-            ``lamp`` (global over LAMP scores, which rescale each layer so none is emptied).
+        sparsity: fraction to remove, in (0, 1).
+        method: a pruning method name (``layer``: smallest |w| of every tensor, Han et al.; ``global``: smallest
+            |w| over all tensors together, class-blind, Marchisio et al.; ``lamp``: global over LAMP scores,
+            which rescale each layer so none is emptied; or ``<importance>-<scope>`` such as ``lamp-layer``).
     """
-    _check_sparsity(sparsity)
-    if scope not in PRUNE_SCOPES:
-        raise ConfigError(f"unknown pruning scope {scope!r}; valid options are: {', '.join(PRUNE_SCOPES)}")
-    if scope == "layer":
-        return {name: _threshold_mask(p.detach().abs(), sparsity) for name, p in params.items()}
-    scores = {n: (lamp_scores(p) if scope == "lamp" else p.detach().abs()) for n, p in params.items()}
-    flat = torch.cat([v.flatten() for v in scores.values()])
-    k = int(round(sparsity * flat.numel()))
-    if k == 0:
-        return {name: torch.ones_like(p) for name, p in params.items()}
-    threshold = torch.kthvalue(flat, k).values
-    masks = {name: (v > threshold).to(params[name].dtype) for name, v in scores.items()}
-    return _fix_ties(masks, scores, k)
-
-
-def _threshold_mask(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
-    k = int(round(sparsity * scores.numel()))
-    mask = torch.ones_like(scores)
-    if k:
-        idx = torch.argsort(scores.flatten(), stable=True)[:k]
-        mask.view(-1)[idx] = 0.0
-    return mask
-
-
-def _fix_ties(masks: Masks, scores: dict[str, torch.Tensor], k: int) -> Masks:
-    """Equal scores at the threshold can remove more than ``k``; keep the excess (largest index first)."""
-    removed = sum(int((m == 0).sum()) for m in masks.values())
-    if removed <= k:
-        return masks
-    flat_masks = torch.cat([m.flatten() for m in masks.values()])
-    flat_scores = torch.cat([v.flatten() for v in scores.values()])
-    order = torch.argsort(flat_scores, stable=True)
-    flat_masks = torch.ones_like(flat_masks)
-    flat_masks[order[:k]] = 0.0
-    out, pos = {}, 0
-    for name, m in masks.items():
-        out[name] = flat_masks[pos : pos + m.numel()].view_as(m)
-        pos += m.numel()
-    return out
+    return prune_method(method).masks(params, sparsity)
 
 
 def apply_masks(model: nn.Module, masks: Masks) -> None:
@@ -130,49 +80,59 @@ class Stage:
     """One step of a pruning schedule.
 
     Args:
-        sparsity: target sparsity of the selected weights after this stage.
+        sparsity: target sparsity of the selected weights after this stage, in (0, 1).
         layers: glob patterns of parameter names this stage prunes (default: all prunable weights).
-        scope: ``layer`` or ``global`` within the selected weights.
+        scope: ``layer`` or ``global`` within the selected weights (the first API's ``lamp`` is read as LAMP
+            importance, global scope).
         epochs: fine-tuning epochs after the stage (0 = none).
+        importance: ``magnitude`` or ``lamp`` (see :mod:`biowear.compress.importance`).
     """
 
     sparsity: float
     layers: tuple[str, ...] = ("*",)
     scope: str = "layer"
     epochs: int = 2
+    importance: str = "magnitude"
+
+    RULES = {"sparsity": SPARSITY, "epochs": EPOCHS}
 
     def __post_init__(self) -> None:
-        _check_sparsity(self.sparsity)
-        if self.scope not in PRUNE_SCOPES:
-            raise ConfigError(f"unknown pruning scope {self.scope!r}; valid options are: {', '.join(PRUNE_SCOPES)}")
-        if self.epochs < 0:
-            raise ConfigError("stage epochs must be >= 0")
+        check(self, self.RULES)
+        if self.scope not in SCOPES and self.scope in PRUNE_METHODS:  # a method name given as the scope
+            method = PRUNE_METHODS.get(self.scope)
+            object.__setattr__(self, "scope", method.scope)
+            object.__setattr__(self, "importance", method.importance)
+        PruneMethod(self.importance, self.scope)
+
+    @property
+    def method(self) -> PruneMethod:
+        return PruneMethod(self.importance, self.scope)
 
 
-def one_shot(sparsity: float, scope: str = "layer", epochs: int = 4) -> list[Stage]:
-    """Prune once to ``sparsity`` then fine-tune."""
-    return [Stage(sparsity, scope=scope, epochs=epochs)]
+def _stages(sparsity: float, method: str | PruneMethod, epochs: int, layers: tuple[str, ...] = ("*",)) -> Stage:
+    m = prune_method(method)
+    return Stage(sparsity, layers=layers, scope=m.scope, epochs=epochs, importance=m.importance)
 
 
-def iterative(sparsity: float, steps: int, scope: str = "layer", epochs_per_step: int = 1) -> list[Stage]:
+def one_shot(sparsity: float, scope: str | PruneMethod = "layer", epochs: int = 4) -> list[Stage]:
+    """Prune once to ``sparsity`` with method ``scope`` (any pruning method name) then fine-tune."""
+    return [_stages(sparsity, scope, epochs)]
+
+
+def iterative(sparsity: float, steps: int, scope: str | PruneMethod = "layer", epochs_per_step: int = 1) -> list[Stage]:
     """Gradual pruning: sparsity grows linearly over ``steps`` stages, with fine-tuning after each."""
-    if steps < 1:
-        raise ConfigError("iterative pruning needs steps >= 1")
-    return [Stage(sparsity * (i + 1) / steps, scope=scope, epochs=epochs_per_step) for i in range(steps)]
+    check_value("iterative", "steps", steps, STEPS)
+    return [_stages(sparsity * (i + 1) / steps, scope, epochs_per_step) for i in range(steps)]
 
 
 def multistage(
-    sparsity: float, groups: Sequence[Sequence[str]], epochs_per_stage: int = 2, scope: str = "layer"
+    sparsity: float, groups: Sequence[Sequence[str]], epochs_per_stage: int = 2, scope: str | PruneMethod = "layer"
 ) -> list[Stage]:
     """Multistage pruning: each stage prunes one more group of layers to ``sparsity`` and fine-tunes, so the
     network adapts to each group's loss before the next is pruned (later stages keep earlier groups' masks)."""
     if not groups:
         raise ConfigError("multistage pruning needs at least one layer group")
-    return [Stage(sparsity, layers=tuple(g), scope=scope, epochs=epochs_per_stage) for g in groups]
-
-
-#: Pruning schedules by name (``biowear compress --schedule``).
-SCHEDULES: tuple[str, ...] = ("one-shot", "iterative", "multistage")
+    return [_stages(sparsity, scope, epochs_per_stage, tuple(g)) for g in groups]
 
 
 def depth_groups(model: nn.Module, n_groups: int) -> list[tuple[str, ...]]:
@@ -183,8 +143,37 @@ def depth_groups(model: nn.Module, n_groups: int) -> list[tuple[str, ...]]:
     return [tuple(chunk.tolist()) for chunk in np.array_split(np.array(names, dtype=object), n_groups)]
 
 
+#: ``schedule(sparsity, method, total_epochs, steps, model) -> stages``.
+Schedule = Callable[[float, PruneMethod, int, int, "nn.Module | None"], list[Stage]]
+
+
+def _per_stage(epochs: int, steps: int) -> int:
+    return max(1, epochs // steps) if epochs else 0
+
+
+def _one_shot(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
+    return one_shot(sparsity, method, epochs)
+
+
+def _iterative(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
+    return iterative(sparsity, steps, method, _per_stage(epochs, steps))
+
+
+def _multistage(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
+    if model is None:
+        raise ConfigError("a multistage schedule needs the model to form its layer groups")
+    return multistage(sparsity, depth_groups(model, steps), _per_stage(epochs, steps), method)
+
+
+#: Pruning schedules by name (``biowear compress --schedule``).
+SCHEDULES: Registry[Schedule] = Registry("pruning schedule")
+SCHEDULES.register("one-shot", _one_shot)
+SCHEDULES.register("iterative", _iterative)
+SCHEDULES.register("multistage", _multistage)
+
+
 def schedule(
-    name: str, sparsity: float, scope: str, epochs: int, steps: int, model: nn.Module | None = None
+    name: str, sparsity: float, scope: str | PruneMethod, epochs: int, steps: int, model: nn.Module | None = None
 ) -> list[Stage]:
     """A named schedule reaching ``sparsity`` with ``epochs`` fine-tuning epochs in total (split evenly over
     the stages, at least one each) so schedules compare at an equal fine-tuning budget.
@@ -192,19 +181,11 @@ def schedule(
     Args:
         name: ``one-shot``, ``iterative`` (``steps`` equal sparsity increments) or ``multistage`` (``steps``
             depth groups of ``model``, deepest first).
+        scope: the pruning method (``layer``, ``global``, ``lamp``, ``lamp-layer``, ... or a :class:`PruneMethod`).
     """
-    if name not in SCHEDULES:
-        raise ConfigError(f"unknown pruning schedule {name!r}; valid options are: {', '.join(SCHEDULES)}")
-    if steps < 1:
-        raise ConfigError(f"schedule steps must be >= 1, got {steps}")
-    per_stage = max(1, epochs // steps) if epochs else 0
-    if name == "one-shot":
-        return one_shot(sparsity, scope=scope, epochs=epochs)
-    if name == "iterative":
-        return iterative(sparsity, steps, scope=scope, epochs_per_step=per_stage)
-    if model is None:
-        raise ConfigError("a multistage schedule needs the model to form its layer groups")
-    return multistage(sparsity, depth_groups(model, steps), epochs_per_stage=per_stage, scope=scope)
+    make = SCHEDULES.get(name)
+    check_value("schedule", "steps", steps, STEPS)
+    return make(sparsity, prune_method(scope), epochs, steps, model)
 
 
 @dataclass(frozen=True)
@@ -249,20 +230,14 @@ def prune(
             raise ConfigError(
                 f"stage layers {list(stage.layers)} match no prunable weight; valid names are: {', '.join(params)}"
             )
-        new = magnitude_masks({n: p * masks[n] for n, p in selected.items()}, stage.sparsity, stage.scope)
+        new = stage.method.masks({n: p * masks[n] for n, p in selected.items()}, stage.sparsity)
         for name, mask in new.items():
             masks[name] = masks[name] * mask
         apply_masks(model, masks)
         if stage.epochs:
             if train is None or data is None:
                 raise ConfigError("a stage with fine-tuning epochs needs train settings and data")
-            fit(model, *data, config=_with_epochs(train, stage.epochs), callbacks=(KeepMasks(model, masks),))
+            fit(model, *data, config=replace(train, epochs=stage.epochs), callbacks=(KeepMasks(model, masks),))
             apply_masks(model, masks)
         history.append(PruneResult(masks, ()).sparsity)
     return PruneResult({n: m.clone() for n, m in masks.items()}, tuple(history))
-
-
-def _with_epochs(config: TrainConfig, epochs: int) -> TrainConfig:
-    from dataclasses import replace
-
-    return replace(config, epochs=epochs)

@@ -16,7 +16,9 @@ from torch import nn
 
 from biowear.compress.encode import check_format, encode_float_tensor, encode_tensor
 from biowear.compress.prune import prunable_parameters
+from biowear.compress.rules import BITS
 from biowear.errors import ConfigError
+from biowear.validate import check_value
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ def kmeans_quantize(model: nn.Module, bits: int, seed: int = 0) -> list[LayerCod
     Returns:
         One codebook per weight tensor.
     """
-    if not isinstance(bits, int) or not 1 <= bits <= 8:
-        raise ConfigError(f"k-means quantisation bits must be an integer within 1..8, got {bits}")
+    check_value("kmeans_quantize", "bits", bits, BITS)
+    bits = int(bits)
     books = []
     with torch.no_grad():
         for name, param in prunable_parameters(model).items():

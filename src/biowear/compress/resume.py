@@ -12,16 +12,15 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from biowear.compress.points import CompressionPoint
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
-from biowear.train import Metrics
 
 #: ``progress(label, resumed)``: a point was measured now (False) or read back from the run folder (True).
 Progress = Callable[[str, bool], None]
@@ -42,9 +41,6 @@ class ResumeFile:
     directory)."""
 
     def __init__(self, directory: Path | None, name: str, key: str):
-        from biowear.compress.sweep import CompressionPoint
-
-        self._point_type = CompressionPoint
         self.points: dict[str, CompressionPoint] = {}
         self._loaded: set[str] = set()
         self.directory = directory
@@ -63,20 +59,21 @@ class ResumeFile:
             )
         for line in filter(str.strip, lines[1:]):
             entry = json.loads(line)
-            fields = dict(entry["point"], metrics=Metrics(**entry["point"]["metrics"]))
-            self.points[entry["label"]] = CompressionPoint(**fields)
+            self.points[entry["label"]] = CompressionPoint.from_dict(entry["point"])
         self._loaded = set(self.points)
 
-    def measure(self, label: str, compute: Callable[[], object], progress: Progress | None = None):
+    def measure(
+        self, label: str, compute: Callable[[], CompressionPoint], progress: Progress | None = None
+    ) -> CompressionPoint:
         """The point under ``label``: read back, or computed now and appended."""
         if label not in self.points:
             point = compute()
-            self.points[label] = point  # type: ignore[assignment]
+            self.points[label] = point
             if self.file is not None:
                 with self.file.open("a") as fh:
-                    fh.write(json.dumps({"label": label, "point": asdict(point)}) + "\n")  # type: ignore[call-overload]
+                    fh.write(json.dumps({"label": label, "point": point.to_dict()}) + "\n")
             if progress:
-                progress(point.label(), False)  # type: ignore[attr-defined]
+                progress(point.label(), False)
         elif label in self._loaded:
             self._loaded.discard(label)  # report a read-back point once
             if progress:

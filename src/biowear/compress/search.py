@@ -3,8 +3,11 @@
 BioNetExplorer (Prabakaran et al. 2021, Sec. III) builds a new space from pruning and quantisation
 parameters of a chosen network and explores it for small networks with little quality loss. Here a point is
 (pruning method, sparsity, k-means bits); its chromosome concatenates the three grid indices, so the same
-strategies that search architectures search this space. Objectives: quality and the storage score
-``H = 1 - storage / original storage`` (two objectives, or ``alpha * Q + beta * H``).
+strategies that search architectures search this space, through the one ask/tell driver
+:func:`biowear.search.protocol.optimize`. Objectives: a quality score ``Q`` and the storage score
+``H = 1 - storage / original storage`` (two objectives, or ``alpha * Q + beta * H``). ``Q`` is the metric
+itself when higher is better; for an error metric (MAE, RMSE) it is normalised like ``H``:
+``Q = 1 - error / original error``, so both scores are 0 at the original network and grow as it improves.
 
 Each (method, sparsity) is pruned and fine-tuned once and shared by every bit width. With a ``directory`` the
 search is resumable: every measured point is appended to ``search.jsonl`` and every pruned network saved as
@@ -13,6 +16,7 @@ soon as it exists, so a killed search loses at most the candidate in flight.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -20,15 +24,21 @@ from pathlib import Path
 
 from torch import nn
 
-from biowear.compress.prune import SCHEDULES
-from biowear.compress.quantize import StorageFormat
+from biowear.compress.config import CompressionConfig
+from biowear.compress.importance import PRUNE_METHODS, prune_method
+from biowear.compress.measure import Measurer
+from biowear.compress.points import CompressionPoint
+from biowear.compress.producers import ORIGINAL, PRODUCERS, ProduceContext, Variant, pruned_network, refined_variant
 from biowear.compress.resume import Progress, ResumeFile, run_key
-from biowear.compress.sweep import PRUNE_METHODS, CompressionPoint, Measurer, check_methods_and_bits, pruned_variant
+from biowear.compress.rules import BITS, SPACE_SPARSITY
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
 from biowear.search.objective import Objective
+from biowear.search.protocol import Fitness, optimize
 from biowear.search.strategies import STRATEGIES, GAConfig, make_strategy
 from biowear.train import TrainConfig
+from biowear.train.metrics import lower_is_better
+from biowear.validate import Each, check
 
 DEFAULT_SPARSITIES: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98)
 
@@ -47,25 +57,36 @@ class CompressionGenes:
 
 @dataclass(frozen=True)
 class CompressionSpace:
-    """Grids of pruning methods, sparsities and k-means bit widths.
+    """Grids of pruning methods, sparsities and k-means bit widths (a :class:`~biowear.search.protocol.SearchSpace`).
+
+    Args:
+        methods: pruning method names (``layer``, ``global``, ``lamp``, ``<importance>-<scope>``).
+        sparsities: in [0, 1); 0 means not pruned.
+        bits: k-means bits, integers 1..8.
 
     Raises:
         ConfigError: an empty or repeated grid value, an unknown method, sparsity outside [0, 1) or bits
             outside 1..8.
     """
 
-    methods: tuple[str, ...] = PRUNE_METHODS
+    methods: tuple[str, ...] = tuple(PRUNE_METHODS.names())
     sparsities: tuple[float, ...] = DEFAULT_SPARSITIES
     bits: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
 
+    RULES = {
+        "sparsities": Each(SPACE_SPARSITY, non_empty=True, distinct=True),
+        "bits": Each(BITS, non_empty=True, distinct=True),
+    }
+
     def __post_init__(self) -> None:
-        for name, grid in (("methods", self.methods), ("sparsities", self.sparsities), ("bits", self.bits)):
-            if not grid or len(set(grid)) != len(grid):
-                raise ConfigError(f"the compression space needs distinct, non-empty {name}, got {list(grid)}")
-        check_methods_and_bits(self.methods, self.bits)
-        for s in self.sparsities:
-            if not 0.0 <= s < 1.0:
-                raise ConfigError(f"sparsity must be within [0, 1), got {s}")
+        if not self.methods or len(set(self.methods)) != len(self.methods):
+            raise ConfigError(f"the compression space needs distinct, non-empty methods, got {list(self.methods)}")
+        object.__setattr__(self, "methods", tuple(prune_method(m).name for m in self.methods))
+        if len(set(self.methods)) != len(self.methods):
+            raise ConfigError(f"the compression space names one pruning method twice: {list(self.methods)}")
+        check(self, self.RULES)
+        object.__setattr__(self, "sparsities", tuple(float(s) for s in self.sparsities))
+        object.__setattr__(self, "bits", tuple(int(b) for b in self.bits))
 
     @property
     def _grids(self) -> tuple[tuple, ...]:
@@ -76,9 +97,16 @@ class CompressionSpace:
         """Chromosome bits per gene (enough for each grid's indices)."""
         return tuple((len(g) - 1).bit_length() for g in self._grids)
 
+    @property
+    def chromosome_length(self) -> int:
+        return sum(self.widths)
+
     def genes(self, method: str, sparsity: float, bits: int) -> CompressionGenes:
         """The canonical point: with nothing pruned the method does not matter."""
         return CompressionGenes("none" if sparsity == 0 else method, sparsity, bits)
+
+    def canonical(self, point: CompressionGenes) -> CompressionGenes:
+        return self.genes(point.method, point.sparsity, point.bits)
 
     @cached_property
     def points(self) -> tuple[CompressionGenes, ...]:
@@ -89,9 +117,16 @@ class CompressionSpace:
     def feasible_points(self) -> tuple[CompressionGenes, ...]:
         return self.points
 
-    def encode(self, genes: CompressionGenes) -> tuple[int, ...]:
-        method = self.methods[0] if genes.method == "none" else genes.method
-        indices = (self.methods.index(method), self.sparsities.index(genes.sparsity), self.bits.index(genes.bits))
+    def violation(self, point: CompressionGenes) -> str | None:
+        """None: every point of the grids can be built (the compression space has no hardware bounds)."""
+        return None if self.canonical(point) in self.points else f"{point.label()} is not a point of this space"
+
+    def sample(self, rng: random.Random) -> CompressionGenes:
+        return rng.choice(self.points)
+
+    def encode(self, point: CompressionGenes) -> tuple[int, ...]:
+        method = self.methods[0] if point.method == "none" else point.method
+        indices = (self.methods.index(method), self.sparsities.index(point.sparsity), self.bits.index(point.bits))
         out: list[int] = []
         for value, width in zip(indices, self.widths):
             out.extend((value >> (width - 1 - i)) & 1 for i in range(width))
@@ -99,8 +134,8 @@ class CompressionSpace:
 
     def decode(self, bits: Sequence[int]) -> CompressionGenes | None:
         """The point of a chromosome, or None when an index lies beyond its grid."""
-        if len(bits) != sum(self.widths):
-            raise ConfigError(f"a compression chromosome has {sum(self.widths)} bits, got {len(bits)}")
+        if len(bits) != self.chromosome_length:
+            raise ConfigError(f"a compression chromosome has {self.chromosome_length} bits, got {len(bits)}")
         values, pos = [], 0
         for grid, width in zip(self._grids, self.widths):
             index = 0
@@ -113,60 +148,63 @@ class CompressionSpace:
         return self.genes(*values)
 
 
+def _metric(config: CompressionConfig, objective: Objective) -> str | None:
+    """The quality metric: ``config.metric``; an objective naming another one is refused."""
+    named = objective.metric if objective.target_class is None else f"{objective.metric}:{objective.target_class}"
+    if config.metric is None and named != Objective().metric:
+        return named
+    if named not in (Objective().metric, config.metric):
+        raise ConfigError(
+            f"the objective scores {named!r} but the compression settings name {config.metric!r}; give the quality "
+            "metric once, in CompressionConfig.metric"
+        )
+    return config.metric
+
+
 def search(
     model: nn.Module,
     data: PreparedDataset,
     split: Split,
     train: TrainConfig,
-    space: CompressionSpace,
+    config: CompressionConfig | None = None,
+    space: CompressionSpace | None = None,
     strategy: str = "nsga2",
     objective: Objective | None = None,
-    finetune_epochs: int = 2,
-    schedule_name: str = "one-shot",
-    steps: int = 3,
-    storage: StorageFormat | None = None,
     ga: GAConfig | None = None,
     random_fraction: float = 0.1,
-    seed: int = 0,
     directory: Path | None = None,
     progress: Progress | None = None,
 ) -> list[CompressionPoint]:
     """Explore ``space`` with a registered strategy; returns the original and every measured point.
 
     Args:
-        objective: quality metric and mode; ``multi`` (default for NSGA-II/SPEA-2) maximises (quality, storage score),
-            ``weighted`` maximises ``alpha * quality + beta * storage score``. Only ``storage`` hardware.
-        schedule_name: pruning schedule of every pruned network (``one-shot``, ``iterative``, ``multistage``).
+        config: metric, pruning schedule (exactly one), steps, fine-tuning budget, storage format and the
+            strategy's ``seed``.
+        space: the grids searched (default: ``config``'s methods, sparsities with 0 and bits).
+        objective: mode and weights; ``multi`` (default for NSGA-II/SPEA-2) maximises (Q, H), ``weighted``
+            maximises ``alpha * Q + beta * H``. Only ``storage`` hardware.
         directory: where progress is kept for resuming (None: not kept).
         progress: called once per point with its label and whether it came from the resume file.
 
     Raises:
-        ConfigError: unknown strategy or schedule, a single-objective strategy with ``multi``, or a resume
-            directory holding another search.
+        ConfigError: unknown strategy, more than one schedule, a single-objective strategy with ``multi``, or a
+            resume directory holding another search.
     """
+    config = config or CompressionConfig()
+    space = space or CompressionSpace(config.methods, (0.0, *config.sparsities), config.bits)
     if objective is None:  # two objectives where the strategy can use them
         objective = Objective(mode="multi" if STRATEGIES.get(strategy).multi_objective_capable else "weighted")
     if objective.hardware != "storage":
         raise ConfigError("the compression search scores storage; use hardware='storage'")
-    if schedule_name not in SCHEDULES:
-        raise ConfigError(f"unknown pruning schedule {schedule_name!r}; valid options are: {', '.join(SCHEDULES)}")
+    if len(config.schedules) != 1:
+        raise ConfigError(f"a compression search uses one pruning schedule, got {list(config.schedules)}")
     n_obj = 2 if objective.mode == "multi" else 1
-    strat = make_strategy(strategy, space, n_obj, seed, ga, random_fraction)  # type: ignore[arg-type]
-    fmt = storage or StorageFormat()
-    metric = objective.metric if objective.target_class is None else f"{objective.metric}:{objective.target_class}"
-    m = Measurer(model, data, split, metric, fmt)
-    settings = {
-        "space": asdict(space),
-        "metric": metric,
-        "finetune_epochs": finetune_epochs,
-        "schedule": schedule_name,
-        "steps": steps,
-        "storage": asdict(fmt),
-        "train": asdict(train),
-    }
+    strat = make_strategy(strategy, space, n_obj, config.seed, ga, random_fraction)
+    m = Measurer(model, data, split, _metric(config, objective), config.storage)
+    settings = {"space": asdict(space), "config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "search.jsonl", run_key(m.base, data, split, settings))
-    label = CompressionPoint.make_label
-
+    kmeans = PRODUCERS.get("kmeans")
+    context = ProduceContext(config, train, m.arrays, m.shape, state.pruned)
     nets: dict[tuple[str, float], nn.Module] = {}
 
     def pruned_net(method: str, sparsity: float) -> nn.Module:
@@ -174,32 +212,32 @@ def search(
             nets[(method, sparsity)] = state.pruned(
                 f"{method}-{sparsity:g}",
                 m.base,
-                lambda: pruned_variant(
-                    m.base, method, sparsity, schedule_name, steps, finetune_epochs, train, m.arrays
+                lambda: pruned_network(
+                    m.base, method, sparsity, config.schedules[0], config.steps, config.finetune_epochs, train, m.arrays
                 ),
             )
         return nets[(method, sparsity)]
 
     def measured(genes: CompressionGenes) -> CompressionPoint:
-        if genes.method == "none":
-            return state.measure(
-                label("kmeans", 0.0, genes.bits),
-                lambda: m.kmeans(m.base, "original", 0.0, genes.bits, seed=train.seed),
-                progress,
-            )
-        name = f"prune-{genes.method}"
-        return state.measure(
-            label(name + "+kmeans", genes.sparsity, genes.bits),
-            lambda: m.kmeans(pruned_net(genes.method, genes.sparsity), name, genes.sparsity, genes.bits, train.seed),
-            progress,
-        )
+        pruned = genes.method != "none"
+        base = Variant(f"prune-{genes.method}", genes.sparsity) if pruned else ORIGINAL
+        variant = refined_variant(base, Variant("kmeans", 0.0, genes.bits))
 
-    def fitness(point: CompressionPoint) -> tuple[float, ...]:
-        h = objective.hardware_score(point.storage_bytes, m.base_storage)
-        return (point.quality, h) if n_obj == 2 else (objective.phi(point.quality, h),)
+        def compute() -> CompressionPoint:
+            net = pruned_net(genes.method, genes.sparsity) if pruned else m.base
+            out = kmeans.produce(net, Variant("kmeans", 0.0, genes.bits), context)
+            return m.point(out.network, variant.method, variant.sparsity, variant.bits, out.storage_bytes)
+
+        return state.measure(variant.label, compute, progress)
+
+    def quality_score(quality: float) -> float:
+        """Q: the metric, or for an error metric ``1 - error / original error`` (normalised like H)."""
+        return objective.hardware_score(quality, m.base_quality) if lower_is_better(m.metric) else quality
+
+    def fitness(point: CompressionPoint) -> Fitness:
+        q, h = quality_score(point.quality), objective.hardware_score(point.storage_bytes, m.base_storage)
+        return (q, h) if n_obj == 2 else (objective.phi(q, h),)
 
     state.measure("original", lambda: m.point(m.base, "original", 0.0, None), progress)
-    while not strat.done:
-        asked = strat.ask()
-        strat.tell({g: fitness(measured(g)) for g in asked})  # type: ignore[arg-type,misc]
+    optimize(strat, lambda asked: {g: fitness(measured(g)) for g in asked}, space.canonical)
     return list(state.points.values())

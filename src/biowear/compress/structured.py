@@ -23,8 +23,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from biowear.compress.rules import SPARSITY
 from biowear.errors import ConfigError
 from biowear.models.layers import ChannelPad, LastStepLSTM
+from biowear.train.target import ScaledOutput
+from biowear.validate import check_value
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,17 @@ def structured_prune(
     Args:
         model: a biowear network (ResNet-LSTM or the Kachuee CNN, or any Conv1d/Linear network).
         input_shape: one sample's ``(channels, length)``.
-        ratio: fraction of channels removed per layer, in [0, 1).
+        ratio: fraction of channels removed per layer, in (0, 1).
         lstm: also remove LSTM hidden units (see :func:`prune_lstm_hidden`).
 
     Raises:
-        ConfigError: ratio outside [0, 1) or a network with nothing to prune structurally.
+        ConfigError: ratio outside (0, 1) or a network with nothing to prune structurally.
     """
     import torch_pruning as tp
 
-    if not 0.0 <= ratio < 1.0:
-        raise ConfigError(f"structured pruning ratio must be within [0, 1), got {ratio}")
+    if isinstance(model, ScaledOutput):  # a regression network: prune the wrapped network, keep the scaling
+        return structured_prune(model.net, input_shape, ratio, lstm)
+    check_value("structured_prune", "ratio", ratio, SPARSITY)
     model.eval()
     before = _widths(model)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -121,16 +125,15 @@ def structured_prune(
     lstms = [m for m in model.modules() if isinstance(m, nn.LSTM)]
     ignored = [*lstms, *_residual_stream_writers(model), *linears[-1:]]
     example = torch.zeros((1, *input_shape), device=next(model.parameters()).device)
-    if ratio > 0:
-        pruner = tp.pruner.MetaPruner(
-            model,
-            example,
-            importance=tp.importance.MagnitudeImportance(p=1),
-            pruning_ratio=ratio,
-            ignored_layers=ignored,
-        )
-        pruner.step()
-        pair = _lstm_and_consumer(model)
-        if lstm and pair is not None:
-            pair[0].lstm = prune_lstm_hidden(pair[0].lstm, pair[1], ratio)
+    pruner = tp.pruner.MetaPruner(
+        model,
+        example,
+        importance=tp.importance.MagnitudeImportance(p=1),
+        pruning_ratio=ratio,
+        ignored_layers=ignored,
+    )
+    pruner.step()
+    pair = _lstm_and_consumer(model)
+    if lstm and pair is not None:
+        pair[0].lstm = prune_lstm_hidden(pair[0].lstm, pair[1], ratio)
     return StructuredResult(ratio, before, _widths(model))
