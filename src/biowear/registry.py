@@ -28,6 +28,16 @@ class Registry(Generic[T]):
         self._items[name] = item
         return item
 
+    def unregister(self, name: str) -> T:
+        """Remove and return the item under ``name`` (a plugin's tests clean up after registering one).
+
+        Raises:
+            ConfigError: the name is unknown.
+        """
+        item = self.get(name)
+        del self._items[name]
+        return item
+
     def decorator(self, name: str) -> Callable[[T], T]:
         """Decorator form of :meth:`register`."""
 

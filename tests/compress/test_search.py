@@ -98,7 +98,9 @@ def test_genetic_strategies_search_the_space(task):
     assert 2 <= len(points) <= 1 + 8  # original + at most two generations of four
     assert all(p.bits in space.bits for p in points[1:])
     weighted = Objective(alpha=0.2, beta=0.8)
-    points = search(model, data, split, train, CompressionConfig(finetune_epochs=0), space, "ga-tournament", weighted, ga=ga)
+    points = search(
+        model, data, split, train, CompressionConfig(finetune_epochs=0), space, "ga-tournament", weighted, ga=ga
+    )
     assert len(points) >= 2
     with pytest.raises(ConfigError, match="single-objective"):
         search(model, data, split, train, config, space, "ga-roulette", Objective(mode="multi"), ga=ga)
