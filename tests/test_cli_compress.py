@@ -151,3 +151,37 @@ def test_compress_search_strategy_resumes(trained_run, tmp_path):
     ):
         res = runner.invoke(app, _compress(trained_run, "--out", str(tmp_path / "x"), *extra))
         assert res.exit_code != 0 and message in str(res.exception), (extra, res.exception)
+
+
+def test_compress_importance_by_scope_is_the_cross_product(trained_run, tmp_path):
+    options = "--importance magnitude,lamp --scope layer,global --sparsity 0.5 --bits 2 --finetune-epochs 0 --no-int8"
+    _, report = _run(_compress(trained_run, *options.split(), "--out", str(tmp_path)), tmp_path)
+    by = {p["variant"]: p for p in report["points"]}
+    for method in ("layer", "global", "lamp-layer", "lamp"):  # magnitude x layer keeps its first name, and so on
+        assert f"prune-{method} s=0.5" in by and f"prune-{method}+kmeans s=0.5 q=2" in by
+    assert len(by) == 2 + 4 * 2
+    same = ("storage_kB", "quality", "effective_MMACs")  # LAMP per layer removes what magnitude per layer removes
+    assert [by["prune-lamp-layer s=0.5"][k] for k in same] == [by["prune-layer s=0.5"][k] for k in same]
+
+
+def test_compress_a_regression_network_on_npz_arrays(tmp_path):
+    npz, run, out = tmp_path / "sines.npz", tmp_path / "run", tmp_path / "compress"
+    for args in (
+        ["data", "sines", str(npz), "--windows", "240", "--window-samples", "128"],
+        ["train", "--npz", str(npz), "--family", "ecg_cnn", "--arch", "blocks=2,filters=8,kernel=5,dense=16"]
+        + ["--epochs", "2", "--window-samples", "128", "--filter", "none", "--out", str(run)],
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+    options = "--methods global --sparsity 0.8 --bits 2 --finetune-epochs 1 --structured 0.5 --max-loss 1"
+    res, report = _run(_compress(run, *options.split(), "--out", str(out)), out)
+    assert report["metric"] == "mae" and report["loss_unit"] == "Hz" and "loss Hz" in res.output
+    labels = [p["variant"] for p in report["points"]]
+    assert labels[:3] == ["original", "kmeans q=2", "int8-ptq"] and "prune-global+kmeans s=0.8 q=2" in labels
+    assert all("loss" in p and "loss_pp" not in p for p in report["points"])
+    assert report["points"][0]["loss"] == 0.0 and not (out / "roc.png").exists()
+    search = _compress(run, "--strategy", "exhaustive", "--sparsity", "0.8", "--bits", "2", "--finetune-epochs", "0")
+    res, report = _run([*search, "--out", str(tmp_path / "search")], tmp_path / "search")
+    assert len(report["points"]) == 1 + 1 + 2 and report["metric"] == "mae"  # original, kmeans, layer and global
+    res = runner.invoke(app, [*_compress(run, "--metric", "accuracy"), "--out", str(tmp_path / "x")])
+    assert res.exit_code != 0 and "valid options are: mae, rmse" in str(res.exception)

@@ -203,6 +203,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
 
     chosen = best_within_loss(points, max_loss)
     unit = points[0].loss_unit
+    digits = 2 if unit == "pp" else 3
     table = Table(title=f"compression of {label}" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("variant", metric, f"loss {unit}", "storage kB", "factor", "eff. MMACs", "latency ms"):
         table.add_column(col, justify="right")
@@ -210,7 +211,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
         table.add_row(
             p.label(),
             f"{p.quality:.4f}",
-            f"{p.quality_loss:+.2f}",
+            f"{p.quality_loss:+.{digits}f}",
             f"{p.storage_bytes / 1e3:,.2f}",
             f"{p.compression:.1f}x",
             f"{p.effective_macs / 1e6:.3f}",
@@ -220,6 +221,6 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
     if chosen:
         console.print(
             f"best within {max_loss} {unit}: {chosen.label()} — {chosen.compression:.1f}x smaller, "
-            f"{chosen.quality_loss:+.2f} {unit}"
+            f"{chosen.quality_loss:+.{digits}f} {unit}"
         )
     console.print(f"report: {render_compression_report(points, out, metric, chosen, synthetic)}")
