@@ -13,8 +13,9 @@ from biowear.data import SplitConfig, make_split
 from biowear.data.array_prepare import from_arrays
 from biowear.data.sines import sine_windows
 from biowear.data.task import Task
+from biowear.errors import ConfigError
 from biowear.models import EcgCnnSpec
-from biowear.search.objective import Objective
+from biowear.search.objective import Objective, constant_predictor_error
 from biowear.train import TrainConfig, build_model, fit
 from biowear.train.metrics import RegressionMetrics
 from biowear.train.target import target_scale
@@ -85,6 +86,17 @@ def test_regression_sweep_reports_mae_loss_in_the_target_unit(regression, tmp_pa
 def test_regression_search_scores_error_normalised_like_storage(regression):
     model, data, split = regression
     seen: dict[str, float] = {}
+    with pytest.raises(ConfigError, match="objective scores 'accuracy' but the compression settings name 'rmse'"):
+        search(
+            model,
+            data,
+            split,
+            TrainConfig(epochs=1),
+            CompressionConfig(metric="rmse"),
+            None,
+            "exhaustive",
+            Objective(mode="weighted"),
+        )
     points = search(
         model,
         data,
@@ -93,7 +105,6 @@ def test_regression_search_scores_error_normalised_like_storage(regression):
         CompressionConfig(metric="rmse", finetune_epochs=0),
         CompressionSpace(("layer",), (0.0, 0.8), (1, 4)),
         "exhaustive",
-        Objective(mode="weighted"),
         progress=lambda label, resumed: seen.setdefault(label, 0.0),
     )
     assert {p.label() for p in points} == {
@@ -109,7 +120,8 @@ def test_regression_search_scores_error_normalised_like_storage(regression):
 
 
 def test_lower_is_better_fitness_prefers_the_smaller_error(regression, monkeypatch):
-    """The weighted objective must rank a smaller error higher (Q = 1 - error / original error)."""
+    """The weighted objective ranks a smaller error higher: Q = max(0, 1 - error / reference), the reference being
+    the constant predictor's error on the test split, as in the architecture exploration."""
     import biowear.compress.search as cs
 
     told: list[dict] = []
@@ -133,11 +145,12 @@ def test_lower_is_better_fitness_prefers_the_smaller_error(regression, monkeypat
         CompressionConfig(finetune_epochs=0),
         CompressionSpace(("layer",), (0.0,), (1, 8)),
         "exhaustive",
-        Objective(alpha=1.0, beta=0.0),
+        Objective("mae", alpha=1.0, beta=0.0),
     )
     by_bits = {p.bits: p for p in points[1:]}
     fitness = {g.bits: f[0] for g, f in told[0].items()}
-    original = points[0].quality
+    reference = constant_predictor_error("mae", data.y[split.train], data.y[split.test])
+    assert points[0].quality < reference  # the trained network beats predicting the mean
     for q in (1, 8):
-        assert fitness[q] == pytest.approx(1 - by_bits[q].quality / original)
+        assert fitness[q] == pytest.approx(max(0.0, 1 - by_bits[q].quality / reference))
     assert (fitness[8] > fitness[1]) == (by_bits[8].quality < by_bits[1].quality)

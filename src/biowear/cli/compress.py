@@ -181,7 +181,7 @@ def compress(
             train_cfg,
             settings,
             strategy=strategy,
-            objective=Objective(alpha=alpha, beta=1 - alpha, mode="multi" if multi else "weighted"),
+            objective=Objective(shown, alpha=alpha, beta=1 - alpha, mode="multi" if multi else "weighted"),
             ga=GAConfig(population=population, generations=generations),
             directory=out,
             progress=_progress,

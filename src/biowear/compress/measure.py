@@ -20,7 +20,6 @@ from biowear.compress.prune import prunable_parameters
 from biowear.compress.quantize import StorageFormat, pruned_storage_bytes
 from biowear.cost import profile
 from biowear.data import PreparedDataset, Split
-from biowear.data.task import Task
 from biowear.train import evaluate
 from biowear.train.metrics import Metrics, RegressionMetrics, metric_value
 
@@ -37,23 +36,6 @@ def measure_latency_ms(model: nn.Module, input_shape: Sequence[int], repeats: in
             if i >= 5:
                 times.append(time.perf_counter() - t0)
     return float(np.median(times) * 1e3)
-
-
-def task_of(data: PreparedDataset) -> Task:
-    """The prepared data's task (classification into its classes when the data carries none: integer labels)."""
-    task = getattr(data, "task", None)  # PreparedDataset gains ``task`` in issue 10; older ones are classification
-    if isinstance(task, Task):
-        return task
-    if np.issubdtype(np.asarray(data.y).dtype, np.floating):
-        return Task.regression()
-    return Task.classification(data.classes)
-
-
-def evaluate_task(model: nn.Module, x: np.ndarray, y: np.ndarray, task: Task) -> Metrics | RegressionMetrics:
-    """Test metrics of ``model`` for ``task`` (classification metrics from the class names, as before)."""
-    if task.is_regression:
-        return evaluate(model, x, y, task)  # type: ignore[arg-type]  # evaluate(..., task_or_classes) in issue 10
-    return evaluate(model, x, y, task.classes)
 
 
 class Measurer:
@@ -75,7 +57,7 @@ class Measurer:
         metric: str | None = None,
         storage: StorageFormat | None = None,
     ):
-        self.task = task_of(data)
+        self.task = data.task
         self.shape = tuple(data.x.shape[1:])
         self.classes = data.classes
         self.x_test, self.y_test = data.x[split.test], data.y[split.test]
@@ -83,7 +65,7 @@ class Measurer:
         self.metric = metric or self.task.default_metric
         self.fmt = storage or StorageFormat()
         self.base = copy.deepcopy(model).cpu()
-        self.base_metrics = evaluate_task(self.base, self.x_test, self.y_test, self.task)
+        self.base_metrics = evaluate(self.base, self.x_test, self.y_test, self.task)
         self.base_quality = self.quality(self.base_metrics)
         self.base_storage = profile(self.base, self.shape).storage_bytes(32)
 
@@ -104,7 +86,7 @@ class Measurer:
         MACs). ``stored`` overrides the storage (default: the exact sparse float32 encoding when ``net`` has
         pruned weights, else dense float32)."""
         runs = net if runs is None else runs
-        metrics = evaluate_task(runs, self.x_test, self.y_test, self.task)
+        metrics = evaluate(runs, self.x_test, self.y_test, self.task)
         cost = profile(net.cpu(), self.shape)
         if stored is None:
             pruned = any(bool((w == 0).any()) for w in prunable_parameters(net).values())  # structured: dense

@@ -5,9 +5,10 @@ parameters of a chosen network and explores it for small networks with little qu
 (pruning method, sparsity, k-means bits); its chromosome concatenates the three grid indices, so the same
 strategies that search architectures search this space, through the one ask/tell driver
 :func:`biowear.search.protocol.optimize`. Objectives: a quality score ``Q`` and the storage score
-``H = 1 - storage / original storage`` (two objectives, or ``alpha * Q + beta * H``). ``Q`` is the metric
-itself when higher is better; for an error metric (MAE, RMSE) it is normalised like ``H``:
-``Q = 1 - error / original error``, so both scores are 0 at the original network and grow as it improves.
+``H = 1 - storage / original storage`` (two objectives, or ``alpha * Q + beta * H``). ``Q`` is
+:meth:`Objective.score`: the metric itself when higher is better; for an error metric (MAE, RMSE) it is
+normalised like ``H``, ``Q = max(0, 1 - error / reference)`` with the constant predictor's error on the test
+split as the reference (or ``Objective.reference``), exactly as in the architecture exploration.
 
 Each (method, sparsity) is pruned and fine-tuned once and shared by every bit width. With a ``directory`` the
 search is resumable: every measured point is appended to ``search.jsonl`` and every pruned network saved as
@@ -33,11 +34,10 @@ from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.compress.rules import BITS, SPACE_SPARSITY
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
-from biowear.search.objective import Objective
+from biowear.search.objective import Objective, constant_predictor_error
 from biowear.search.protocol import Fitness, optimize
 from biowear.search.strategies import STRATEGIES, GAConfig, make_strategy
 from biowear.train import TrainConfig
-from biowear.train.metrics import lower_is_better
 from biowear.validate import Each, check
 
 DEFAULT_SPARSITIES: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98)
@@ -148,17 +148,21 @@ class CompressionSpace:
         return self.genes(*values)
 
 
-def _metric(config: CompressionConfig, objective: Objective) -> str | None:
-    """The quality metric: ``config.metric``; an objective naming another one is refused."""
-    named = objective.metric if objective.target_class is None else f"{objective.metric}:{objective.target_class}"
-    if config.metric is None and named != Objective().metric:
-        return named
-    if named not in (Objective().metric, config.metric):
+def _objective(
+    config: CompressionConfig, objective: Objective | None, strategy: str, data: PreparedDataset
+) -> Objective:
+    """The objective with the run's quality metric: ``config.metric`` or the objective's, never two different
+    ones; by default the task's metric (accuracy or MAE), two objectives where the strategy can use them."""
+    if objective is None:
+        multi = STRATEGIES.get(strategy).multi_objective_capable
+        metric = config.metric or data.task.default_metric
+        return Objective(metric=metric, mode="multi" if multi else "weighted")
+    if config.metric is not None and objective.metric_name != config.metric:
         raise ConfigError(
-            f"the objective scores {named!r} but the compression settings name {config.metric!r}; give the quality "
-            "metric once, in CompressionConfig.metric"
+            f"the objective scores {objective.metric_name!r} but the compression settings name {config.metric!r}; "
+            "give the quality metric once"
         )
-    return config.metric
+    return objective
 
 
 def search(
@@ -178,29 +182,29 @@ def search(
     """Explore ``space`` with a registered strategy; returns the original and every measured point.
 
     Args:
-        config: metric, pruning schedule (exactly one), steps, fine-tuning budget, storage format and the
-            strategy's ``seed``.
+        config: metric (or give it in ``objective``), pruning schedule (exactly one), steps, fine-tuning budget,
+            storage format and the strategy's ``seed``.
         space: the grids searched (default: ``config``'s methods, sparsities with 0 and bits).
-        objective: mode and weights; ``multi`` (default for NSGA-II/SPEA-2) maximises (Q, H), ``weighted``
-            maximises ``alpha * Q + beta * H``. Only ``storage`` hardware.
+        objective: metric, mode and weights; ``multi`` (default for NSGA-II/SPEA-2) maximises (Q, H),
+            ``weighted`` maximises ``alpha * Q + beta * H``. Only ``storage`` hardware. Default: the metric of
+            ``config`` (or the task's default), weighted or multi as the strategy allows.
         directory: where progress is kept for resuming (None: not kept).
         progress: called once per point with its label and whether it came from the resume file.
 
     Raises:
-        ConfigError: unknown strategy, more than one schedule, a single-objective strategy with ``multi``, or a
-            resume directory holding another search.
+        ConfigError: unknown strategy, more than one schedule, a single-objective strategy with ``multi``, an
+            objective and settings naming different metrics, or a resume directory holding another search.
     """
     config = config or CompressionConfig()
     space = space or CompressionSpace(config.methods, (0.0, *config.sparsities), config.bits)
-    if objective is None:  # two objectives where the strategy can use them
-        objective = Objective(mode="multi" if STRATEGIES.get(strategy).multi_objective_capable else "weighted")
+    objective = _objective(config, objective, strategy, data)
     if objective.hardware != "storage":
         raise ConfigError("the compression search scores storage; use hardware='storage'")
     if len(config.schedules) != 1:
         raise ConfigError(f"a compression search uses one pruning schedule, got {list(config.schedules)}")
     n_obj = 2 if objective.mode == "multi" else 1
     strat = make_strategy(strategy, space, n_obj, config.seed, ga, random_fraction)
-    m = Measurer(model, data, split, _metric(config, objective), config.storage)
+    m = Measurer(model, data, split, objective.metric_name, config.storage)
     settings = {"space": asdict(space), "config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "search.jsonl", run_key(m.base, data, split, settings))
     kmeans = PRODUCERS.get("kmeans")
@@ -230,9 +234,12 @@ def search(
 
         return state.measure(variant.label, compute, progress)
 
+    reference = None  # an error metric scores Q = max(0, 1 - error / reference), as in the exploration
+    if objective.lower_is_better and objective.reference is None:
+        reference = constant_predictor_error(m.metric, m.arrays[1], m.y_test)
+
     def quality_score(quality: float) -> float:
-        """Q: the metric, or for an error metric ``1 - error / original error`` (normalised like H)."""
-        return objective.hardware_score(quality, m.base_quality) if lower_is_better(m.metric) else quality
+        return objective.score(quality, reference)
 
     def fitness(point: CompressionPoint) -> Fitness:
         q, h = quality_score(point.quality), objective.hardware_score(point.storage_bytes, m.base_storage)
