@@ -210,3 +210,117 @@ def check_family(family: Any, input_shape: tuple[int, int] = (1, 128), n_outputs
 
 
 __all__ = ["check_family", "check_search_space", "check_strategy"]
+
+
+# =====================================================================================================  data
+def check_dataset(dataset: Any, max_records: int = 2) -> None:
+    """Check a dataset plugin (the :class:`biowear.data.Dataset` protocol) the way ``prepare`` uses it.
+
+    Checks: distinct string record names, a positive finite sampling rate, a description, a stable
+    fingerprint, a group per record, records that load as finite :class:`~biowear.data.Record` objects of
+    this dataset, and a one-line error (listing valid records) for an unknown record.
+    """
+    import math
+
+    import numpy as np
+
+    from biowear.data.record import Record
+    from biowear.errors import DataError
+
+    name = getattr(dataset, "name", type(dataset).__name__)
+    ids = tuple(dataset.record_ids())
+    assert ids, f"{name}: record_ids() is empty"
+    assert all(isinstance(r, str) and r for r in ids), f"{name}: record names must be non-empty strings"
+    assert len(set(ids)) == len(ids), f"{name}: record names repeat"
+    fs = float(dataset.fs_hz)
+    assert math.isfinite(fs) and fs > 0, f"{name}: fs_hz must be positive, got {fs}"
+    assert isinstance(getattr(dataset, "description", None), str), f"{name}: needs a one-line description"
+    fp = dataset.fingerprint()
+    assert isinstance(fp, str) and fp and fp == dataset.fingerprint(), f"{name}: fingerprint() must be stable"
+    for rid in ids:
+        group = dataset.group_of(rid)
+        assert isinstance(group, str) and group, f"{name}: group_of({rid!r}) must be a non-empty string"
+    if hasattr(dataset, "load_arrays"):  # an already-windowed array dataset
+        arrays = dataset.load_arrays()
+        assert arrays.x.ndim == 3 and len(arrays.x) == len(arrays.y), f"{name}: arrays must be (n, channels, samples)"
+        assert np.all(np.isfinite(arrays.x)), f"{name}: arrays hold NaN/inf"
+        return
+    for rid in ids[:max_records]:
+        rec = dataset.load(rid)
+        assert isinstance(rec, Record), f"{name}: load({rid!r}) must return a Record, got {type(rec).__name__}"
+        assert rec.record_id == rid and rec.dataset == name, (
+            f"{name}: load({rid!r}) names {rec.dataset}/{rec.record_id}"
+        )
+        assert rec.n_samples > 0 and np.all(np.isfinite(rec.signal)), f"{name}: record {rid} is empty or not finite"
+    try:
+        dataset.load("no-such-record-\u2603")
+    except (ConfigError, DataError) as exc:
+        assert ids[0] in str(exc) or "valid" in str(exc), f"{name}: an unknown record's error lists no valid records"
+    else:
+        raise AssertionError(f"{name}: load() of an unknown record must raise ConfigError/DataError")
+
+
+# =====================================================================================================  bench
+def check_app(app_cls: type, seed: int = 0) -> None:
+    """Check a BiomedBench application plugin: declared inputs, quick preparation, deterministic decisions on
+    its test windows, positive static memory, clear errors for a bad window, and fixed-point mode when declared.
+    """
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    import numpy as np
+
+    from biowear.bench.app import App, AppOutput
+    from biowear.errors import DataError
+
+    assert issubclass(app_cls, App), f"{app_cls.__name__} must subclass biowear.bench.app.App"
+    info = app_cls.info
+    assert info.signals and info.name, f"{app_cls.__name__}: info must name the app and declare its signals"
+    with tempfile.TemporaryDirectory() as empty:
+        app = app_cls().prepare(seed=seed, data_root=Path(empty), quick=True)
+    assert app.test_windows, f"{info.name}: prepare(quick=True) made no test windows"
+    first = [app.run(w) for w in app.test_windows[:3]]
+    assert all(isinstance(o, AppOutput) and isinstance(o.decision, (int, np.integer)) for o in first), (
+        f"{info.name}: run() must return AppOutput with an integer decision"
+    )
+    assert [o.decision for o in first] == [app.run(w).decision for w in app.test_windows[:3]], (
+        f"{info.name}: decisions differ between two runs of the same window"
+    )
+    assert int(app.static_bytes()) > 0, f"{info.name}: static_bytes() must be positive"
+    window = app.test_windows[0]
+    spec = info.signals[0]
+    bad = dict(window.signals)
+    bad[spec.name] = np.asarray(bad[spec.name])[:, : max(1, spec.samples // 2)]
+    try:
+        app.run(replace(window, signals=bad))
+    except DataError:
+        pass
+    else:
+        raise AssertionError(f"{info.name}: a too-short {spec.name} window must raise DataError")
+    if app.supports_fixed:
+        out = app.run(window, fixed=True)
+        assert isinstance(out, AppOutput), f"{info.name}: fixed-point run must return AppOutput"
+
+
+# =====================================================================================================  compress
+def check_producer(producer: Any, config: Any = None, input_shape: tuple[int, int] = (1, 64)) -> None:
+    """Check a compression producer on a small seeded network and random data, the way a sweep calls it
+    (protocol, the settings it reads, distinct variant labels, what it produces, the base left untouched)."""
+    import numpy as np
+
+    from biowear.compress.config import CompressionConfig
+    from biowear.compress.producers import ProduceContext
+    from biowear.compress.producers import check_producer as _check
+    from biowear.data.task import Task
+    from biowear.models import EcgCnnSpec
+    from biowear.train import TrainConfig, build_model
+
+    config = config or CompressionConfig(sparsities=(0.5,), bits=(2,), finetune_epochs=1, structured=(0.5,))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, *input_shape)).astype(np.float32)
+    y = (x[:, 0, :4].mean(axis=1) > 0).astype(np.int64)
+    base = build_model(EcgCnnSpec(blocks=1, filters=4, kernel=3, dense=8), Task.classification(("a", "b")),
+                       input_shape, seed=0)  # fmt: skip
+    context = ProduceContext(config, TrainConfig(epochs=1, batch_size=16), (x, y, x, y), input_shape)
+    _check(producer, config, base, context)
