@@ -4,7 +4,7 @@ The public API (see the README's example) is loaded lazily, so ``import biowear`
 fast and ``import biowear.data`` loads nothing from the layers above it:
 
 * explore: :func:`create_study` -> :class:`~biowear.api.ExplorationStudy` (``optimize``, ``pareto_front``);
-* compress: :func:`compress` -> :class:`~biowear.api.CompressionResult` (``best``, ``save``);
+* compress: :func:`compress_model` -> :class:`~biowear.api.CompressionResult` (``best``, ``save``);
 * models: :func:`load_model`, :func:`save_model`, :func:`predict`, :class:`Network` (fit/predict);
 * data: :func:`load_data`, :func:`data_config`, :func:`sine_windows` (SYNTHETIC arrays);
 * configuration objects and the plugin registries (:data:`DATASETS`, :data:`FAMILIES`, :data:`STRATEGIES`,
@@ -22,7 +22,7 @@ __version__ = "0.2.0"
 
 _LAZY: dict[str, str] = {
     "create_study": "biowear.api",
-    "compress": "biowear.api",
+    "compress_model": "biowear.api",
     "load_data": "biowear.api",
     "data_config": "biowear.api",
     "predict": "biowear.api",

@@ -9,7 +9,7 @@ Modelled on Optuna (``create_study`` / ``optimize``, studies resumable from thei
                             directory="runs/beats")
     study.optimize("nsga2")
     net = study.pareto_front()[0].load()
-    result = bw.compress(net, directory="runs/beats/compress")
+    result = bw.compress_model(net, directory="runs/beats/compress")
     small = result.best(max_loss=0.5)
     result.save(small, "runs/beats/small.pt")
     bw.load_model("runs/beats/small.pt").predict(windows)
@@ -307,7 +307,7 @@ class CompressionResult:
                           data_key=b.data_key, synthetic=b.synthetic, meta={"variant": label})  # fmt: skip
 
 
-def compress(
+def compress_model(
     model: SavedModel | str | Path | Any,
     data: DataLike | None = None,
     *,
@@ -366,7 +366,7 @@ __all__ = [
     "ExplorationStudy",
     "ParetoNetwork",
     "build_model",
-    "compress",
+    "compress_model",
     "create_study",
     "data_config",
     "load_data",

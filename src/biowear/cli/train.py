@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -247,7 +248,7 @@ def train(
             train_cfg,
             callbacks=(EpochBars(bar, lines=True),),
             out_dir=out,
-            recipe=data_cfg.to_dict(),
+            recipe=asdict(data_cfg),
         )
     _print_metrics(run)
     console.print(_cost_table([(genes.label(), run.cost)], "hardware cost per inference"))

@@ -170,8 +170,12 @@ def save_npz(path: Path, data: ArrayData) -> Path:
     else:
         extra["classes"] = np.asarray(data.task.classes)
     extra["synthetic"] = np.asarray(data.synthetic)
-    np.savez(path, x=data.x, y=data.y, fs_hz=np.asarray(data.fs_hz), groups=data.groups, **extra)
-    return Path(path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.npz")  # written whole, then renamed: never a half-written file
+    np.savez(tmp, x=data.x, y=data.y, fs_hz=np.asarray(data.fs_hz), groups=data.groups, **extra)
+    tmp.replace(path)
+    return path
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation
     name = family.key(task.arch)
     out_dir = Path(task.model_dir) / task.train_key / name
     try:
-        run = train_network(data, make_split(data, task.split), task.arch, task.train, callbacks, out_dir)
+        split = make_split(data, task.split)
+        run = train_network(data, split, task.arch, task.train, callbacks, out_dir, recipe=asdict(task.data))
     except Exception as exc:  # recorded in the store so the study can go on and the user can see why
         log.error("training %s failed: %s", family.label(task.arch), traceback.format_exc())
         return Evaluation(
