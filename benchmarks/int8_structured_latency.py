@@ -24,8 +24,8 @@ import torch
 
 from biowear.cli.compress import load_model
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, quantize_int8
-from biowear.compress.structured import structured_prune
 from biowear.compress.measure import measure_latency_ms
+from biowear.compress.structured import structured_prune
 from biowear.cost import profile
 from biowear.data import make_split, prepare
 from biowear.search.config import recipe_from_dict

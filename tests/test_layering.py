@@ -57,13 +57,7 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
 
 #: Pairs of modules that import each other today: (file, imported module), both directions listed.
 #: Being removed in issue 10. Any other mutual import fails the test.
-KNOWN_CYCLES: frozenset[tuple[str, str]] = frozenset(
-    {
-        # being removed in issue 10
-        ("src/biowear/compress/resume.py", "biowear.compress.sweep"),  # function-local, in ResumeFile.__init__
-        ("src/biowear/compress/sweep.py", "biowear.compress.resume"),
-    }
-)
+KNOWN_CYCLES: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 import tomllib
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +18,8 @@ from biowear.data.config import FILTERS, NORMALISATIONS
 from biowear.data.splits import SPLIT_KINDS
 from biowear.data.windows import WINDOW_KINDS, WINDOW_RULES
 from biowear.errors import ConfigError
+from biowear.models import FAMILIES
+from biowear.train.fit import CLASS_WEIGHTINGS, DEVICES, REGRESSION_LOSSES
 
 
 def _labels_arg(classes: str) -> str | dict[str, list[str]]:
@@ -148,7 +150,7 @@ def train(
             "blocks=5,filters=32,... (ecg_cnn; default = published)"
         ),
     ] = None,
-    family: Annotated[str, typer.Option(help="model family: resnet_lstm | ecg_cnn")] = "resnet_lstm",
+    family: Annotated[str, typer.Option(help=f"model family: {_choices(FAMILIES)}")] = "resnet_lstm",
     dataset: Annotated[
         list[str],
         typer.Option(help="dataset name(s); repeat to pool (default synthetic_ecg); with --data-dir/--npz: its name"),
@@ -167,8 +169,12 @@ def train(
     stride_samples: Annotated[int | None, typer.Option(help="fixed-window step (default: no overlap)")] = None,
     rule: Annotated[str, typer.Option(help=f"fixed-window label rule: {_choices(WINDOW_RULES)}")] = "priority",
     fs_hz: Annotated[float | None, typer.Option(help="resample to this rate (default: native)")] = None,
-    filter: Annotated[str, typer.Option(help=_choices(FILTERS))] = "bandpass",
-    normalize: Annotated[str, typer.Option(help=_choices(NORMALISATIONS))] = "window",
+    filter: Annotated[
+        str | None, typer.Option(help=f"{_choices(FILTERS)} (default: bandpass; none for --npz arrays)")
+    ] = None,
+    normalize: Annotated[
+        str | None, typer.Option(help=f"{_choices(NORMALISATIONS)} (default: window; none for --npz arrays)")
+    ] = None,
     split: Annotated[str, typer.Option(help=_choices(SPLIT_KINDS))] = "random",
     train_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
     val_records: Annotated[str | None, typer.Option(help="records for split=records (optional)")] = None,
@@ -178,12 +184,14 @@ def train(
     lr: float = 1e-3,
     patience: int = 3,
     grad_clip: Annotated[float, typer.Option(help="gradient-norm clip; 0 disables")] = 1.0,
-    class_weighting: Annotated[str, typer.Option(help="none | balanced")] = "none",
+    class_weighting: Annotated[str, typer.Option(help=_choices(CLASS_WEIGHTINGS))] = "none",
     seed: int = 0,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    device: Annotated[str, typer.Option(help=_choices(DEVICES))] = "auto",
+    regression_loss: Annotated[str, typer.Option(help=f"regression tasks: {_choices(REGRESSION_LOSSES)}")] = "l1",
     out: Annotated[Path | None, typer.Option(help="folder for model.pt, run.json and config.json")] = None,
 ) -> None:
-    """Train and evaluate one network of the BioNetExplorer family; print metrics and hardware cost."""
+    """Train and evaluate one network of any registered family (classification or regression); print metrics
+    and hardware cost."""
     from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
     from biowear.models import parse_spec
     from biowear.train import TrainConfig, train_network
@@ -199,8 +207,8 @@ def train(
         records=_split_records(records) or None,
         fs_hz=fs_hz,
         window=WindowConfig(kind=window, window_samples=window_samples, stride_samples=stride_samples, rule=rule),
-        filter=filter,
-        normalize=normalize,
+        filter=filter or ("none" if npz is not None else "bandpass"),
+        normalize=normalize or ("none" if npz is not None else "window"),
     )
     split_cfg = SplitConfig(
         kind=split,
@@ -218,6 +226,7 @@ def train(
         class_weighting=class_weighting,
         seed=seed,
         device=device,
+        regression_loss=regression_loss,
     )
     t0 = time.perf_counter()
     with _progress() as bar:

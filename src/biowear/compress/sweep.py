@@ -9,7 +9,7 @@ magnitude pruning, and any producer a user registers).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from biowear.compress.producers import (
 )
 from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.data import PreparedDataset, Split
+from biowear.errors import ConfigError
 from biowear.train import TrainConfig
 
 
@@ -59,12 +60,7 @@ def sweep(
         ConfigError: an unknown producer or a metric the task does not have, or a folder holding another run.
     """
     config = config or CompressionConfig()
-    producers = selected_producers(config)
-    m = Measurer(model, data, split, config.metric, config.storage)
-    settings = {"config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
-    state = ResumeFile(directory, "sweep.jsonl", run_key(m.base, data, split, settings))
-    context = ProduceContext(config, train, m.arrays, m.shape, state.pruned)
-    refiners = [p for p in producers if p.refines]
+    m, state, context = _setup(model, data, split, train, config, directory)
 
     def measure(variant: Variant, make: Callable[[], Produced]) -> CompressionPoint:
         def compute() -> CompressionPoint:
@@ -73,23 +69,71 @@ def sweep(
 
         return state.measure(variant.label, compute, progress)
 
-    def with_refinements(variant: Variant, make: Callable[[], Produced], refinable: bool) -> list[CompressionPoint]:
-        """The point of ``variant`` (produced only if a point is missing) and those of its refinements."""
-        out = [measure(variant, make)]
+    return [measure(variant, make) for variant, make in plan(m.base, config, context)]
+
+
+def _setup(
+    model: nn.Module,
+    data: PreparedDataset,
+    split: Split,
+    train: TrainConfig,
+    config: CompressionConfig,
+    directory: Path | None,
+) -> tuple[Measurer, ResumeFile, ProduceContext]:
+    m = Measurer(model, data, split, config.metric, config.storage)
+    settings = {"config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
+    state = ResumeFile(directory, "sweep.jsonl", run_key(m.base, data, split, settings))
+    return m, state, ProduceContext(config, train, m.arrays, m.shape, state.pruned)
+
+
+def plan(
+    base: nn.Module, config: CompressionConfig, context: ProduceContext
+) -> Iterator[tuple[Variant, Callable[[], Produced]]]:
+    """Every variant a sweep measures, in order, with a memoised maker of its network: the original and its
+    refinements (k-means at each of ``config.bits``), then each producer's variants, each followed by its
+    refinements when the producer is refinable."""
+    producers = selected_producers(config)
+    refiners = [p for p in producers if p.refines]
+
+    def with_refinements(variant: Variant, make: Callable[[], Produced], refinable: bool):
+        yield variant, make
         for refiner in refiners if refinable else ():
             for r in refiner.variants(config):
                 refined = functools.cache(lambda r=r, refiner=refiner: refiner.produce(make().network, r, context))
-                out.append(measure(refined_variant(variant, r), refined))
-        return out
+                yield refined_variant(variant, r), refined
 
-    points = with_refinements(ORIGINAL, functools.cache(lambda: Produced(m.base)), True)
+    yield from with_refinements(ORIGINAL, functools.cache(lambda: Produced(base)), True)
     for producer in producers:
         if producer.refines:
             continue
         for variant in producer.variants(config):
-            make = functools.cache(_producing(producer, m.base, variant, context))
-            points += with_refinements(variant, make, producer.refinable)
-    return points
+            make = functools.cache(_producing(producer, base, variant, context))
+            yield from with_refinements(variant, make, producer.refinable)
+
+
+def variant_network(
+    model: nn.Module,
+    data: PreparedDataset,
+    split: Split,
+    train: TrainConfig,
+    config: CompressionConfig,
+    label: str,
+    directory: Path | None = None,
+) -> nn.Module:
+    """The network of the sweep variant ``label`` (as :func:`sweep` measured it), rebuilt deterministically;
+    pruned networks saved in ``directory`` by an earlier sweep are read back rather than fine-tuned again.
+
+    Raises:
+        ConfigError: no variant of this configuration has that label (the message lists them).
+    """
+    m, _, context = _setup(model, data, split, train, config, directory)
+    labels = []
+    for variant, make in plan(m.base, config, context):
+        if variant.label == label:
+            out = make()
+            return out.runs if out.runs is not None else out.network
+        labels.append(variant.label)
+    raise ConfigError(f"no compression variant {label!r}; valid options are: {', '.join(labels)}")
 
 
 def _producing(

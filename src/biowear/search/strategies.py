@@ -106,9 +106,10 @@ class Strategy(ABC):
 
 
 class Exhaustive(Strategy):
-    """Every feasible point of the space, once."""
+    """Every feasible point of the space, once (fitness is not used, so any number of objectives works)."""
 
     name = "exhaustive"
+    multi_objective_capable = True
 
     def __init__(self, space: SearchSpace, n_objectives: int = 1, seed: int = 0):
         super().__init__(space, n_objectives, seed)
