@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from biowear.cli.compress import load_model
 from biowear.compress.int8 import Int8Config, int8_storage_bytes, quantize_int8
 from biowear.compress.measure import measure_latency_ms
 from biowear.compress.structured import structured_prune
 from biowear.cost import profile
 from biowear.data import make_split, prepare
-from biowear.search.config import recipe_from_dict
 from biowear.train import evaluate, fit
+from biowear.train.artifacts import load_model, load_recipe
 
 
 def main() -> None:
@@ -42,8 +40,9 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=30, help="calls per round")
     args = p.parse_args()
 
-    data_cfg, split_cfg, train_cfg = recipe_from_dict(json.loads(args.config.read_text()))
-    model, genes = load_model(args.model)
+    data_cfg, split_cfg, train_cfg = load_recipe(args.config)
+    saved = load_model(args.model)
+    model, genes = saved.model, saved.arch
     model.eval()
     data = prepare(data_cfg)
     split = make_split(data, split_cfg)

@@ -73,7 +73,7 @@ def test_bad_values_give_one_line_errors(capsys):
     assert _error(["train", "--split", "kfold"]) == 2
     assert "valid options are: random, interpatient, records" in capsys.readouterr().out
     assert _error(["train", "--epochs", "0"]) == 2
-    assert "epochs must be >= 1" in capsys.readouterr().out
+    assert "TrainConfig.epochs must be an integer >= 1, got 0" in capsys.readouterr().out
 
 
 def test_cost_command():

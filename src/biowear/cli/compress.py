@@ -33,14 +33,6 @@ def _ints(text: str) -> list[Any]:
     return [int(v) if float(v).is_integer() else v for v in _floats(text)]
 
 
-def load_model(path: Path):
-    """A saved network (``model.pt`` written by train/explore) and its architecture."""
-    from biowear.train.artifacts import load_model as load
-
-    saved = load(path)
-    return saved.model, saved.arch
-
-
 def _methods(methods: str | None, importance: str, scope: str) -> tuple[str, ...]:
     """Pruning methods from ``--methods`` or the cross product ``--importance`` x ``--scope``."""
     from biowear.compress.config import with_axes

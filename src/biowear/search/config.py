@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from biowear.data import DataConfig, SplitConfig, WindowConfig
+from biowear.data import DataConfig, SplitConfig
 from biowear.errors import ConfigError
 from biowear.models import FAMILIES
 from biowear.search.objective import Objective
 from biowear.search.space import Constraints, resolve_bounds
 from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig
+from biowear.validate import build
 
 
 @dataclass(frozen=True)
@@ -74,31 +75,6 @@ _SECTIONS = {
     "objective": Objective,
     "ga": GAConfig,
 }
-_TUPLES = {
-    "datasets",
-    "records",
-    "band_hz",
-    "fractions",
-    "train_records",
-    "val_records",
-    "test_records",
-}
-
-
-def _build(cls: type, section: str, values: dict[str, Any]) -> Any:
-    valid = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ConfigError(
-            f"[{section}] has unknown key(s) {', '.join(unknown)}; valid keys are: {', '.join(sorted(valid))}"
-        )
-    kwargs = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in values.items()}
-    if cls is DataConfig and isinstance(kwargs.get("window"), dict):
-        kwargs["window"] = _build(WindowConfig, "data.window", kwargs["window"])
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"[{section}]: {exc}") from exc
 
 
 def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
@@ -114,7 +90,7 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
             f"unknown section(s)/key(s) {', '.join(unknown + sorted(top))}; valid sections are: "
             f"{', '.join(sorted(known))}"
         )
-    kwargs: dict[str, Any] = {k: _build(cls, k, doc.get(k, {})) for k, cls in _SECTIONS.items()}
+    kwargs: dict[str, Any] = {k: build(cls, doc.get(k, {}), k) for k, cls in _SECTIONS.items()}
     unknown_study = sorted(set(study) - {"name", "family"})
     if unknown_study:
         raise ConfigError(f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: family, name")
@@ -143,14 +119,3 @@ def load_study_config(path: Path) -> StudyConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     return study_config_from_dict(doc)
-
-
-def recipe_from_dict(doc: dict[str, Any]) -> tuple[DataConfig, SplitConfig, TrainConfig]:
-    """The data, split and training sections of a saved run or study configuration (other sections ignored)."""
-    if "data" not in doc:
-        raise ConfigError("the configuration has no [data] section")
-    return (
-        _build(DataConfig, "data", doc["data"]),
-        _build(SplitConfig, "split", doc.get("split", {})),
-        _build(TrainConfig, "train", doc.get("train", {})),
-    )
