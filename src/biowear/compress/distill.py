@@ -12,6 +12,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from biowear.errors import ConfigError
+from biowear.registry import Registry
+
+#: What a distillation loss transfers from the teacher.
+DISTILLATION_KINDS: Registry[str] = Registry("distillation kind")
+DISTILLATION_KINDS.register("logit", "softened outputs (Hinton et al.)")
+DISTILLATION_KINDS.register("relation", "distances and angles between embeddings (Park et al., RKD)")
+DISTILLATION_KINDS.register("both", "logit and relation terms together")
 
 
 def logit_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -67,8 +74,7 @@ class DistillationLoss:
     embed: str = "lstm"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("logit", "relation", "both"):
-            raise ConfigError(f"unknown distillation kind {self.kind!r}; valid options are: logit, relation, both")
+        DISTILLATION_KINDS.get(self.kind)
         if not 0 <= self.alpha <= 1 or self.temperature <= 0:
             raise ConfigError("alpha must be in [0, 1] and temperature > 0")
         self.teacher.eval()

@@ -25,7 +25,8 @@ from torch import nn
 
 from biowear.compress.rules import SPARSITY
 from biowear.errors import ConfigError
-from biowear.models.layers import ChannelPad, LastStepLSTM
+from biowear.models.family import family_of_network
+from biowear.models.layers import LastStepLSTM
 from biowear.train.target import ScaledOutput
 from biowear.validate import check_value
 
@@ -51,24 +52,19 @@ def _widths(model: nn.Module) -> dict[str, int]:
     return out
 
 
-def _residual_stream_writers(model: nn.Module) -> list[nn.Module]:
-    """Convolutions whose outputs join a zero-padded residual stream (ResNet-LSTM stem and block outputs)."""
-    if not any(isinstance(m, ChannelPad) for m in model.modules()):
-        return []
-    writers: list[nn.Module] = []
-    stem = getattr(model, "stem", None)
-    if stem is not None:
-        writers += [m for m in stem.modules() if isinstance(m, nn.Conv1d)]
-    for block in getattr(model, "blocks", []):
-        writers.append(block.conv2)
-    return writers
-
-
-def _lstm_and_consumer(model: nn.Module) -> tuple[LastStepLSTM, nn.Linear] | None:
-    lstm, fc = getattr(model, "lstm", None), getattr(model, "fc", None)
-    if isinstance(lstm, LastStepLSTM) and isinstance(fc, nn.Linear):
-        return lstm, fc
-    return None
+def _plan(model: nn.Module) -> tuple[list[nn.Module], list[tuple[LastStepLSTM, nn.Linear]]]:
+    """What Torch-Pruning must leave alone and which (LSTM, consumer) pairs lose hidden units: from the model
+    family's :class:`~biowear.models.family.Prunable` when a registered family built ``model``; otherwise
+    every LSTM and the last dense layer are left alone."""
+    found = family_of_network(model)
+    if found is None:
+        lstms = [m for m in model.modules() if isinstance(m, nn.LSTM)]
+        linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+        return [*lstms, *linears[-1:]], []
+    prunable = found[0].prunable(model)
+    named = dict(model.named_modules())
+    pairs = [(named[a], named[b]) for a, b in prunable.recurrent]
+    return prunable.ignored_modules(model), [(a, b) for a, b in pairs if isinstance(a, LastStepLSTM)]
 
 
 def prune_lstm_hidden(lstm: nn.LSTM, consumer: nn.Linear, ratio: float) -> nn.LSTM:
@@ -119,11 +115,9 @@ def structured_prune(
     check_value("structured_prune", "ratio", ratio, SPARSITY)
     model.eval()
     before = _widths(model)
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears and not any(isinstance(m, nn.Conv1d) for m in model.modules()):
+    if not any(isinstance(m, (nn.Conv1d, nn.Linear)) for m in model.modules()):
         raise ConfigError(f"{type(model).__name__} has no Conv1d or Linear layers to prune structurally")
-    lstms = [m for m in model.modules() if isinstance(m, nn.LSTM)]
-    ignored = [*lstms, *_residual_stream_writers(model), *linears[-1:]]
+    ignored, recurrent = _plan(model)
     example = torch.zeros((1, *input_shape), device=next(model.parameters()).device)
     pruner = tp.pruner.MetaPruner(
         model,
@@ -133,7 +127,6 @@ def structured_prune(
         ignored_layers=ignored,
     )
     pruner.step()
-    pair = _lstm_and_consumer(model)
-    if lstm and pair is not None:
-        pair[0].lstm = prune_lstm_hidden(pair[0].lstm, pair[1], ratio)
+    for cell, consumer in recurrent if lstm else ():
+        cell.lstm = prune_lstm_hidden(cell.lstm, consumer, ratio)
     return StructuredResult(ratio, before, _widths(model))

@@ -10,8 +10,13 @@ from torch import nn
 
 from biowear.cost.rules import find_rule, inference_buffers
 from biowear.errors import ConfigError
+from biowear.registry import Registry
 
-STORAGE_FORMATS: tuple[str, ...] = ("dense", "bitmask", "csr")
+#: Weight layouts of the closed-form storage estimate: bits of position information per parameter.
+STORAGE_FORMATS: Registry[str] = Registry("storage format")
+STORAGE_FORMATS.register("dense", "every value stored")
+STORAGE_FORMATS.register("bitmask", "non-zero values + one bit per parameter")
+STORAGE_FORMATS.register("csr", "non-zero values + an index_bits position per non-zero")
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,7 @@ class CostReport:
         """
         if not 1 <= bits <= 32:
             raise ConfigError(f"bits must be within 1..32, got {bits}")
-        if fmt not in STORAGE_FORMATS:
-            raise ConfigError(f"unknown storage format {fmt!r}; valid options are: {', '.join(STORAGE_FORMATS)}")
+        STORAGE_FORMATS.get(fmt)
         s = self.sparsity if sparsity is None else sparsity
         if not 0.0 <= s < 1.0:
             raise ConfigError(f"sparsity must be within [0, 1), got {s}")

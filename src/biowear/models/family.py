@@ -223,3 +223,17 @@ def module_name(model: nn.Module, module: nn.Module) -> str:
         if m is module:
             return name
     raise ValueError("module is not part of the model")
+
+
+def family_of_network(model: nn.Module) -> tuple[Family, Any] | None:
+    """The registered family and architecture a network was built from (its ``genes``/``spec``/``arch``
+    attribute), or None for a network no family built."""
+    for attr in ("arch", "genes", "spec"):
+        arch = getattr(model, attr, None)
+        if arch is None:
+            continue
+        for name in FAMILIES:
+            family = FAMILIES.get(name)
+            if type(arch) is family.arch_type:
+                return family, arch
+    return None

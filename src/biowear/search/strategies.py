@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,6 +23,12 @@ from biowear.search.protocol import Fitness, SearchSpace
 from biowear.validate import Interval, Options, Rule, check
 
 Point = Hashable
+
+
+#: Mutation operators of the genetic strategies (DEAP's), by name; each mutates a chromosome in place.
+MUTATIONS: Registry[Callable[..., object]] = Registry("mutation")
+MUTATIONS.register("flipbit", tools.mutFlipBit)  # flip each bit with probability indpb
+MUTATIONS.register("shuffle", tools.mutShuffleIndexes)  # swap each position with probability indpb
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class GAConfig:
         "cx_prob": Interval(float, 0, 1),
         "mut_prob": Interval(float, 0, 1),
         "mut_indpb": Interval(float, 0, 1),
-        "mutation": Options(("flipbit", "shuffle")),
+        "mutation": Options(lambda: MUTATIONS.names()),
         "tournament_size": Interval(int, 2, None),
     }
 
@@ -237,10 +243,7 @@ class _Genetic(Strategy):
                 del offspring[i - 1].fitness.values, offspring[i].fitness.values
         for ind in offspring:
             if random.random() < self.config.mut_prob:
-                if self.config.mutation == "flipbit":
-                    tools.mutFlipBit(ind, indpb=self.config.mut_indpb)
-                else:
-                    tools.mutShuffleIndexes(ind, indpb=self.config.mut_indpb)
+                MUTATIONS.get(self.config.mutation)(ind, indpb=self.config.mut_indpb)
                 del ind.fitness.values
         return offspring
 

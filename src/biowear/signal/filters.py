@@ -10,6 +10,12 @@ from scipy import ndimage, signal
 from biowear.errors import ConfigError
 from biowear.kernels.fixed import QFormat, sos_filter_fixed
 from biowear.kernels.profiler import OpCounts, kernel
+from biowear.registry import Registry
+
+#: Butterworth response types (scipy's ``btype``).
+BUTTERWORTH_KINDS: Registry[str] = Registry("filter kind")
+for _kind in ("bandpass", "bandstop", "lowpass", "highpass"):
+    BUTTERWORTH_KINDS.register(_kind, _kind)
 
 
 def resample(x: np.ndarray, fs_in_hz: float, fs_out_hz: float) -> np.ndarray:
@@ -68,9 +74,7 @@ def butter_sos(
         kind: ``bandpass``, ``bandstop``, ``lowpass`` or ``highpass``.
         order: filter order (per edge).
     """
-    kinds = ("bandpass", "bandstop", "lowpass", "highpass")
-    if kind not in kinds:
-        raise ConfigError(f"unknown filter kind {kind!r}; valid options are: {', '.join(kinds)}")
+    BUTTERWORTH_KINDS.get(kind)
     edges = np.atleast_1d(np.asarray(band_hz, dtype=float))
     if np.any(edges <= 0) or np.any(edges >= fs_hz / 2) or np.any(np.diff(edges) <= 0):
         raise ConfigError(f"filter edges {edges.tolist()} Hz must be increasing and inside (0, {fs_hz / 2}) Hz")
