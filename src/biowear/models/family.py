@@ -113,8 +113,9 @@ class Family(ABC):
         valid = {f.name for f in fields(self.arch_type) if f.name != "family"}
         unknown = sorted(set(d) - valid - {"family"})
         if unknown:
-            raise ConfigError(f"{self.name} architecture has unknown field(s) {', '.join(unknown)}; valid: "
-                              f"{', '.join(sorted(valid))}")
+            raise ConfigError(
+                f"{self.name} architecture has unknown field(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"
+            )
         return self.arch_type(**{k: v for k, v in d.items() if k in valid})
 
     def canonical(self, arch: Any) -> Any:

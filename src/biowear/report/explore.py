@@ -220,7 +220,8 @@ def render_study_report(
     lines = [
         f"# Exploration report: {study.config.name}",
         "",
-        banner + f"Objective: `{study.config.objective.label()}`; "
+        banner
+        + f"Objective: `{study.config.objective.label()}`; "
         + (f"quality {objective.metric_name} ({objective.direction()}); " if objective.lower_is_better else "")
         + f"family {study.config.family}; space: "
         + ", ".join(f"{k} {tuple(v)}" for k, v in study.config.bounds.items())
