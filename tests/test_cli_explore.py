@@ -72,3 +72,34 @@ def test_demo_explores_and_compresses_end_to_end(tmp_path):
     assert (tmp_path / "report-demo-synthetic" / "report.md").is_file()
     reports = list((tmp_path / "compress").glob("*/compression.md"))
     assert len(reports) == 1 and "int8-ptq" in reports[0].read_text()
+
+
+def test_npz_regression_explore_three_points_then_compress(tmp_path, monkeypatch):
+    """The example study: SYNTHETIC arrays from `biowear data sines`, 3 ecg_cnn networks scored by MAE, two
+    strategies on one store, and the front network compressed from the CLI with the loss in Hz."""
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    assert (
+        runner.invoke(app, ["data", "sines", "runs/sines.npz", "--windows", "240", "--window-samples", "128"]).exit_code
+        == 0
+    )
+    example = Path(__file__).resolve().parents[1] / "examples" / "sines_regression.toml"
+    cfg = tmp_path / "sines.toml"
+    cfg.write_text(example.read_text().replace("epochs = 4", "epochs = 2"))
+    res = runner.invoke(app, ["explore", str(cfg), "--dir", "runs/sines", "--strategy", "exhaustive"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("trained in") == 3 and " mae " in res.output and "SYNTHETIC" in res.output
+    again = runner.invoke(app, ["explore", str(cfg), "--dir", "runs/sines", "--strategy", "nsga2"])
+    assert again.exit_code == 0, again.output
+    assert "trained in" not in again.output and "cached" in again.output  # the second strategy reuses the store
+    text = (tmp_path / "runs/sines/report-sines-regression/pareto.json").read_text()
+    assert "NaN" not in text and json.loads(text)  # valid JSON
+    model = next((tmp_path / "runs/sines/models").glob("*/ecg_cnn-*/model.pt"))
+    res = runner.invoke(
+        app,
+        ["compress", str(model), "--config", "runs/sines/sines-regression.config.json", "--methods", "global",
+         "--sparsity", "0.5", "--bits", "4", "--finetune-epochs", "1", "--no-int8", "--out", "runs/c"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "loss Hz" in res.output and "prune-global+kmeans s=0.5 q=4" in res.output

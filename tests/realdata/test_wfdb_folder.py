@@ -58,3 +58,21 @@ def test_folder_with_a_remapped_code_matches_mitdb(tmp_path):
         DataConfig(datasets=("mitdb",), records=tuple(RENAMED), labels={"normal": ["N"], "odd": ["V"]}, window=window)
     )
     assert np.array_equal(mine.x, reference.x) and np.array_equal(mine.y, reference.y)
+
+
+def test_train_cli_on_the_remapped_folder(tmp_path, capsys):
+    from tests.conftest import cli_exit_code
+
+    folder = copy_remapped(require_dataset("mitdb"), tmp_path / "renamed")
+    classes = tmp_path / "classes.toml"
+    classes.write_text('[classes]\nnormal = ["N"]\nodd = ["Z"]\n')
+    args = ["train", "--data-dir", str(folder), "--dataset", "renamed", "--classes", str(classes), "--window", "beat",
+            "--window-samples", "128", "--fs-hz", "128", "--arch", "blocks=0,x=1,lstm=16", "--epochs", "1",
+            "--device", "cpu", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert cli_exit_code(args) == 0
+    out = capsys.readouterr().out
+    assert "from 3 records" in out and "'odd':" in out and "accuracy" in out
+    from biowear.train import load_model
+
+    saved = load_model(tmp_path / "run" / "model.pt")
+    assert saved.task.classes == ("normal", "odd") and saved.recipe["sources"][0][0] == "renamed"

@@ -107,9 +107,10 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
 
 
 def load_synthetic_flag(cfg) -> bool:
-    from biowear.data import get_dataset
+    """True when the study's prepared data is generated (any source; arrays say so in their file)."""
+    from biowear.search.evaluate import load_data
 
-    return any(get_dataset(d).synthetic for d in cfg.data.datasets)
+    return bool(load_data(cfg.data).synthetic)
 
 
 @app.command()
