@@ -77,13 +77,13 @@ def test_code_that_never_occurs_names_the_codes_that_do(folder):
 def test_sources_round_trip_through_json_and_toml(folder):
     import tomllib
 
-    from biowear.search.config import _build
+    from biowear.validate import build
 
     c = cfg(folder, channels=("II",))
-    back = _build(DataConfig, "data", json.loads(json.dumps(asdict(c))))
+    back = build(DataConfig, json.loads(json.dumps(asdict(c))), "data")
     assert back == c and back.sources == (("lab", str(folder)),) and back.channels == ("II",)
     doc = tomllib.loads(f'sources = {{ lab = "{folder}" }}\nchannels = ["II"]\nlabels = {{ a = ["N"], b = ["Z"] }}')
-    assert _build(DataConfig, "data", doc).sources == c.sources
+    assert build(DataConfig, doc, "data").sources == c.sources
     pairs = DataConfig(sources=[("b", "/x/b"), ("a", "/x/a.npz")], datasets=("b",))
     assert pairs.sources == (("a", "/x/a.npz"), ("b", "/x/b")) and hash(pairs.sources)
 

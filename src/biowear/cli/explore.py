@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from biowear.cli.train import EpochBars, cost
 from biowear.errors import ConfigError
 from biowear.search.executor import EXECUTORS
 from biowear.search.strategies import STRATEGIES
+from biowear.train.artifacts import write_json
 
 _DEMO_STUDY = {
     "study": {"name": "demo-synthetic"},
@@ -73,7 +73,7 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
     from biowear.search.executor import make_executor
 
     study = Study(cfg, directory)
-    (directory / f"{cfg.name}.config.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str))
+    write_json(directory / f"{cfg.name}.config.json", cfg.to_dict())
     console.print(
         f"study {cfg.name!r} in {directory}: {len(study.space.feasible_points)} of "
         f"{len(study.space.points)} points feasible; objective {cfg.objective.label()}"

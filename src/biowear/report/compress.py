@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from biowear.compress.points import CompressionPoint  # noqa: E402
 from biowear.search.pareto import pareto_mask  # noqa: E402
+from biowear.train.artifacts import write_json
 from biowear.train.metrics import Metrics, lower_is_better  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def render_compression_report(
         for p, keep in zip(points, mask)
     ]
     doc = {"metric": metric, "loss_unit": unit, "chosen": chosen.label() if chosen else None, "points": rows}
-    (out_dir / "compression.json").write_text(json.dumps(doc, indent=2))
+    write_json(out_dir / "compression.json", doc)
     lines = [f"# Compression report ({metric})", ""]
     if synthetic:
         lines += ["**SYNTHETIC DATA — no accuracy claim.**", ""]

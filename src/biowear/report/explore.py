@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from biowear.search.pareto import hypervolume, pareto_mask  # noqa: E402
 from biowear.search.study import StrategyResult, Study  # noqa: E402
+from biowear.train.artifacts import write_json
 
 
 @dataclass(frozen=True)
@@ -195,20 +195,18 @@ def render_study_report(
     rows = compare_rows(results)
     main = results.get("exhaustive") or next(iter(results.values()))
     front = _front_table(main, study)
-    (out_dir / "pareto.json").write_text(
-        json.dumps(
-            {
-                "study": study.config.name,
-                "strategy": main.strategy,
-                "objective": study.config.objective.label(),
-                "front": front,
-            },
-            indent=2,
-        )
+    write_json(
+        out_dir / "pareto.json",
+        {
+            "study": study.config.name,
+            "strategy": main.strategy,
+            "objective": study.config.objective.label(),
+            "front": front,
+        },
     )
     models = out_dir / "pareto_models"
     models.mkdir(exist_ok=True)
-    (models / "config.json").write_text(json.dumps(study.config.to_dict(), indent=2, default=str))
+    write_json(models / "config.json", study.config.to_dict())
     for p in main.front:
         src = study.directory / "models" / p.evaluation.model_path
         if p.evaluation.model_path and src.is_file():

@@ -23,20 +23,12 @@ import numpy as np
 from biowear.cost import CostReport
 from biowear.errors import ConfigError
 from biowear.registry import Registry
+from biowear.train.metrics import QUALITY_METRICS as CLASSIFICATION_METRICS
 from biowear.train.metrics import REGRESSION_METRICS, lower_is_better, metric_value
 from biowear.validate import Interval, Options, Rule, check
 
 #: Whole-network metrics; the per-class ones (precision, recall, f1) need ``target_class`` or ``f1:<class>``.
-QUALITY_METRICS: tuple[str, ...] = (
-    "accuracy",
-    "macro_f1",
-    "macro_precision",
-    "macro_recall",
-    "precision",
-    "recall",
-    "f1",
-    *REGRESSION_METRICS,
-)
+QUALITY_METRICS: tuple[str, ...] = (*CLASSIFICATION_METRICS, *REGRESSION_METRICS)
 PER_CLASS: tuple[str, ...] = ("precision", "recall", "f1")
 
 #: Hardware measure name -> its value (bytes, FLOPs) from a cost report.
