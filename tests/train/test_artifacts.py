@@ -128,3 +128,11 @@ def test_json_artifacts(tmp_path):
     (tmp_path / "bad.json").write_text("{oops")
     with pytest.raises(ConfigError, match="not readable JSON"):
         read_json(tmp_path / "bad.json", "config")
+
+
+def test_same_model_same_bytes_whatever_the_file_name(tmp_path):
+    task = Task.classification(("a", "b"))
+    model = build_model(ResNetLSTMGenes(0, 1, 4), task, (1, 64), seed=0)
+    a = save_model(tmp_path / "one" / "model.pt", model, ResNetLSTMGenes(0, 1, 4), task, (1, 64))
+    b = save_model(tmp_path / "two" / "other.pt", model, ResNetLSTMGenes(0, 1, 4), task, (1, 64))
+    assert a.read_bytes() == b.read_bytes()

@@ -10,6 +10,7 @@ rename), so a crash never leaves a half-written artifact behind.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -179,7 +180,9 @@ def save_model(
         "meta": json.loads(json.dumps(dict(meta or {}), default=str)),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    _atomic_write_bytes(Path(path), lambda tmp: torch.save(payload, tmp))
+    buffer = io.BytesIO()  # serialised in memory: the archive's inner name must not depend on the temporary file
+    torch.save(payload, buffer)
+    _atomic_write_bytes(Path(path), lambda tmp: tmp.write_bytes(buffer.getvalue()))
     return Path(path)
 
 
