@@ -145,15 +145,15 @@ def test_a_registered_producer_is_swept_and_refined(task, halve):
     data, split, arrays = task
     model = build(ResNetLSTMGenes(1, 1, 4), 1, 2, seed=0)
     points = sweep(model, data, split, TrainConfig(epochs=1), CompressionConfig(methods=(), bits=(2,)))
-    assert [p.label() for p in points] == ["original", "kmeans q=2", "halved", "halved+kmeans q=2"]
-    halved = points[2]
+    assert [p.label() for p in points] == ["original", "kmeans q=2", "original+finetune", "halved", "halved+kmeans q=2"]
+    halved = points[3]
     assert halved.storage_bytes == points[0].storage_bytes and halved.macs == points[0].macs
     only = CompressionConfig(methods=(), bits=(2,), producers=("halve",))
     assert [p.label() for p in sweep(model, data, split, TrainConfig(epochs=1), only)] == [
         "original",
         "halved",
     ]
-    with pytest.raises(ConfigError, match="valid options are: kmeans, int8-ptq, int8-qat, structured, prune, halve"):
+    with pytest.raises(ConfigError, match="valid options are: control, kmeans, int8-ptq, int8-qat, structured, prune, halve"):
         sweep(model, data, split, TrainConfig(epochs=1), CompressionConfig(producers=("double",)))
 
 

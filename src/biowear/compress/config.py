@@ -44,6 +44,7 @@ class CompressionConfig:
         seed: seed of the compression search's strategy (k-means and fine-tuning use the training seed).
         producers: names of the registered producers to run (None: every registered producer, in
             registration order; see :data:`biowear.compress.producers.PRODUCERS`).
+        latency_threads: torch threads while timing latency (1: stable figures on a shared machine).
 
     Raises:
         ConfigError: an unknown method or schedule, a number outside its interval (NaN, non-integer bits such
@@ -63,8 +64,10 @@ class CompressionConfig:
     structured: tuple[float, ...] = ()
     seed: int = 0
     producers: tuple[str, ...] | None = None
+    latency_threads: int = 1
 
     RULES = {
+        "latency_threads": Interval(int, 1, None),
         "sparsities": Each(SPARSITY, distinct=True),
         "bits": Each(BITS, distinct=True),
         "structured": Each(SPARSITY, distinct=True),

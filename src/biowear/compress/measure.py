@@ -1,8 +1,8 @@
 """Measuring a compressed variant against the original network: quality on the test split, exact storage,
 MACs and CPU latency, all with the same metrics and cost model as everywhere else.
 
-Latency is that of a batch-of-one forward pass on the CPU here (dense kernels: unstructured pruning changes
-storage and effective MACs, not this latency).
+Latency is the median (and IQR) of batch-of-one forward passes on the CPU here, one torch thread by default
+(dense kernels: unstructured pruning changes storage and effective MACs, not this latency).
 """
 
 from __future__ import annotations
@@ -24,18 +24,35 @@ from biowear.train import evaluate
 from biowear.train.metrics import Metrics, RegressionMetrics, metric_value
 
 
-def measure_latency_ms(model: nn.Module, input_shape: Sequence[int], repeats: int = 50, batch_size: int = 1) -> float:
-    """Median CPU latency (ms) of inference on a batch of ``batch_size`` samples (after 5 warm-up calls)."""
+def latency_stats_ms(
+    model: nn.Module, input_shape: Sequence[int], repeats: int = 50, batch_size: int = 1, threads: int = 1
+) -> tuple[float, float]:
+    """Median and interquartile range (ms) of CPU inference on a batch of ``batch_size`` samples, after 5
+    warm-up calls, with ``threads`` torch threads (restored afterwards). One thread by default: on a loaded
+    2-core machine two threads made single calls range from 1.7 ms to 644 ms (issue 11)."""
     model = model.cpu().eval()
     x = torch.zeros((batch_size, *input_shape))
     times = []
-    with torch.inference_mode():
-        for i in range(repeats + 5):
-            t0 = time.perf_counter()
-            model(x)
-            if i >= 5:
-                times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1e3)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            for i in range(repeats + 5):
+                t0 = time.perf_counter()
+                model(x)
+                if i >= 5:
+                    times.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(before)
+    q1, median, q3 = np.percentile(np.asarray(times) * 1e3, [25, 50, 75])
+    return float(median), float(q3 - q1)
+
+
+def measure_latency_ms(
+    model: nn.Module, input_shape: Sequence[int], repeats: int = 50, batch_size: int = 1, threads: int = 1
+) -> float:
+    """Median CPU latency (ms); see :func:`latency_stats_ms`."""
+    return latency_stats_ms(model, input_shape, repeats, batch_size, threads)[0]
 
 
 class Measurer:
@@ -56,8 +73,10 @@ class Measurer:
         split: Split,
         metric: str | None = None,
         storage: StorageFormat | None = None,
+        threads: int = 1,
     ):
         self.task = data.task
+        self.threads = threads
         self.shape = tuple(data.x.shape[1:])
         self.classes = data.classes
         self.x_test, self.y_test = data.x[split.test], data.y[split.test]
@@ -93,6 +112,7 @@ class Measurer:
             stored = pruned_storage_bytes(net, self.fmt) if pruned else cost.storage_bytes(32)
         quality = self.quality(metrics)
         loss, unit = quality_loss(self.base_quality, quality, self.metric, self.task.unit)
+        latency, spread = latency_stats_ms(runs, self.shape, threads=self.threads)
         return CompressionPoint(
             method,
             sparsity,
@@ -104,6 +124,7 @@ class Measurer:
             self.base_storage / stored,
             cost.macs,
             cost.effective_macs,
-            measure_latency_ms(runs, self.shape),
+            latency,
             unit,
+            spread,
         )

@@ -30,7 +30,7 @@ class CompressionPoint:
         metrics: every test metric.
         storage_bytes: exact stored size; compression: original float32 size / storage_bytes.
         macs, effective_macs: multiply-accumulates per inference, all and non-zero-weight ones.
-        latency_ms: median CPU latency of a batch of one.
+        latency_ms: median CPU latency of a batch of one; latency_iqr_ms: its interquartile range.
         loss_unit: ``pp`` (percentage points), the target's unit (e.g. ``BPM``) or ``r``.
     """
 
@@ -46,6 +46,7 @@ class CompressionPoint:
     effective_macs: int
     latency_ms: float
     loss_unit: str = "pp"
+    latency_iqr_ms: float = 0.0
 
     def label(self) -> str:
         return self.make_label(self.method, self.sparsity, self.bits)
@@ -78,6 +79,7 @@ class CompressionPoint:
             "macs": self.macs,
             "effective_macs": self.effective_macs,
             "latency_ms": self.latency_ms,
+            "latency_iqr_ms": self.latency_iqr_ms,
             "loss_unit": self.loss_unit,
         }
 
@@ -127,3 +129,18 @@ def best_within_loss(points: Sequence[CompressionPoint], max_loss: float) -> Com
     percentage points, or the target's unit for an error metric)."""
     ok = [p for p in points if p.quality_loss <= max_loss + 1e-12]
     return max(ok, key=lambda p: p.compression) if ok else None
+
+
+def against_best_reference(points: Sequence[CompressionPoint], metric: str, unit: str = "") -> list[CompressionPoint]:
+    """``points`` with every quality loss measured against the better of the original (the first point) and the
+    control arm (the original fine-tuned for the same budget, method ``original+finetune``) when there is one,
+    so that fine-tuning alone is not credited to compression."""
+    from dataclasses import replace
+
+    from biowear.train.metrics import lower_is_better
+
+    refs = [p.quality for p in points if p.method in ("original", "original+finetune")]
+    if len(refs) < 2:
+        return list(points)
+    reference = min(refs) if lower_is_better(metric) else max(refs)
+    return [replace(p, quality_loss=quality_loss(reference, p.quality, metric, unit)[0]) for p in points]

@@ -54,6 +54,8 @@ class Variant:
 
 #: The untouched network every sweep measures first.
 ORIGINAL = Variant("original")
+#: The method name of the control arm (the original fine-tuned like the variants, nothing compressed).
+CONTROL = "original+finetune"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,25 @@ class Int8QAT:
         return Produced(base, int8_storage_bytes(qnet), runs=qnet)
 
 
+class Control:
+    """The control arm: the original fine-tuned for the same ``finetune_epochs`` with nothing compressed, so
+    that extra training is not mistaken for a gain of compression (the sweep measures every loss against the
+    better of the original and this control)."""
+
+    name, reads, refinable, refines = "control", ("finetune_epochs",), False, False
+
+    def variants(self, config: CompressionConfig) -> tuple[Variant, ...]:
+        return (Variant(CONTROL),) if config.finetune_epochs else ()
+
+    def produce(self, base: nn.Module, variant: Variant, context: ProduceContext) -> Produced:
+        def build() -> nn.Module:
+            net = copy.deepcopy(base)
+            fit(net, *context.arrays, config=replace(context.train, patience=0, epochs=context.config.finetune_epochs))
+            return net.cpu()
+
+        return Produced(context.cache(CONTROL, base, build))
+
+
 class Structured:
     """Structured channel pruning of each ratio in ``structured``, fine-tuned for ``finetune_epochs``."""
 
@@ -230,7 +251,7 @@ class MagnitudePruning:
 
 #: Compression producers by name; a sweep runs them in this order (refining producers after each network).
 PRODUCERS: Registry[Producer] = Registry("compression producer")
-for _producer in (KMeans(), Int8PTQ(), Int8QAT(), Structured(), MagnitudePruning()):
+for _producer in (Control(), KMeans(), Int8PTQ(), Int8QAT(), Structured(), MagnitudePruning()):
     PRODUCERS.register(_producer.name, _producer)
 
 

@@ -147,8 +147,18 @@ def depth_groups(model: nn.Module, n_groups: int) -> list[tuple[str, ...]]:
 Schedule = Callable[[float, PruneMethod, int, int, "nn.Module | None"], list[Stage]]
 
 
-def _per_stage(epochs: int, steps: int) -> int:
-    return max(1, epochs // steps) if epochs else 0
+def split_epochs(epochs: int, stages: int) -> list[int]:
+    """``epochs`` fine-tuning epochs dealt over ``stages`` stages so that they add up exactly (the later stages
+    get the remainder: ``split_epochs(6, 4) == [1, 1, 2, 2]``, ``split_epochs(2, 3) == [0, 1, 1]``), so every
+    schedule runs on the same total budget."""
+    base, extra = divmod(epochs, stages)
+    return [base + (1 if i >= stages - extra else 0) for i in range(stages)]
+
+
+def _with_budget(stages: list[Stage], epochs: int) -> list[Stage]:
+    from dataclasses import replace
+
+    return [replace(stage, epochs=e) for stage, e in zip(stages, split_epochs(epochs, len(stages)))]
 
 
 def _one_shot(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
@@ -156,13 +166,13 @@ def _one_shot(sparsity: float, method: PruneMethod, epochs: int, steps: int, mod
 
 
 def _iterative(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
-    return iterative(sparsity, steps, method, _per_stage(epochs, steps))
+    return _with_budget(iterative(sparsity, steps, method, 0), epochs)
 
 
 def _multistage(sparsity: float, method: PruneMethod, epochs: int, steps: int, model: nn.Module | None) -> list[Stage]:
     if model is None:
         raise ConfigError("a multistage schedule needs the model to form its layer groups")
-    return multistage(sparsity, depth_groups(model, steps), _per_stage(epochs, steps), method)
+    return _with_budget(multistage(sparsity, depth_groups(model, steps), 0, method), epochs)
 
 
 #: Pruning schedules by name (``biowear compress --schedule``).
@@ -175,8 +185,8 @@ SCHEDULES.register("multistage", _multistage)
 def schedule(
     name: str, sparsity: float, scope: str | PruneMethod, epochs: int, steps: int, model: nn.Module | None = None
 ) -> list[Stage]:
-    """A named schedule reaching ``sparsity`` with ``epochs`` fine-tuning epochs in total (split evenly over
-    the stages, at least one each) so schedules compare at an equal fine-tuning budget.
+    """A named schedule reaching ``sparsity`` with exactly ``epochs`` fine-tuning epochs in total (dealt over
+    the stages by :func:`split_epochs`) so schedules compare at an equal fine-tuning budget.
 
     Args:
         name: ``one-shot``, ``iterative`` (``steps`` equal sparsity increments) or ``multistage`` (``steps``

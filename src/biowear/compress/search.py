@@ -204,7 +204,7 @@ def search(
         raise ConfigError(f"a compression search uses one pruning schedule, got {list(config.schedules)}")
     n_obj = 2 if objective.mode == "multi" else 1
     strat = make_strategy(strategy, space, n_obj, config.seed, ga, random_fraction)
-    m = Measurer(model, data, split, objective.metric_name, config.storage)
+    m = Measurer(model, data, split, objective.metric_name, config.storage, config.latency_threads)
     settings = {"space": asdict(space), "config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "search.jsonl", run_key(m.base, data, split, settings))
     kmeans = PRODUCERS.get("kmeans")

@@ -17,7 +17,7 @@ from torch import nn
 
 from biowear.compress.config import CompressionConfig
 from biowear.compress.measure import Measurer
-from biowear.compress.points import CompressionPoint
+from biowear.compress.points import CompressionPoint, against_best_reference
 from biowear.compress.producers import (
     ORIGINAL,
     ProduceContext,
@@ -45,9 +45,11 @@ def sweep(
     """Measure the original network and every variant the producers make of it.
 
     The order is: the original and its refinements (k-means at each of ``config.bits``), then each network
-    producer's variants in registration order (int8 PTQ, int8 QAT, structured ratios, pruning schedule x method x
-    sparsity), each followed by its refinements when the producer is refinable. Every pruning runs with the
-    same total fine-tuning budget ``config.finetune_epochs``.
+    producer's variants in registration order (the control arm, int8 PTQ, int8 QAT, structured ratios, pruning
+    schedule x method x sparsity), each followed by its refinements when the producer is refinable. Every
+    pruning, and the control arm (the original fine-tuned, nothing compressed), runs with the same total
+    fine-tuning budget ``config.finetune_epochs``; every quality loss is measured against the better of the
+    original and the control, so that extra training is not counted as a gain of compression.
 
     Args:
         train: fine-tuning settings (its seed seeds k-means too).
@@ -69,7 +71,8 @@ def sweep(
 
         return state.measure(variant.label, compute, progress)
 
-    return [measure(variant, make) for variant, make in plan(m.base, config, context)]
+    points = [measure(variant, make) for variant, make in plan(m.base, config, context)]
+    return against_best_reference(points, m.metric, m.task.unit)
 
 
 def _setup(
@@ -80,7 +83,7 @@ def _setup(
     config: CompressionConfig,
     directory: Path | None,
 ) -> tuple[Measurer, ResumeFile, ProduceContext]:
-    m = Measurer(model, data, split, config.metric, config.storage)
+    m = Measurer(model, data, split, config.metric, config.storage, config.latency_threads)
     settings = {"config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "sweep.jsonl", run_key(m.base, data, split, settings))
     return m, state, ProduceContext(config, train, m.arrays, m.shape, state.pruned)
