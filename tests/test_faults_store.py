@@ -8,6 +8,7 @@ store rows pointing outside the study folder.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,221 @@ def test_resume_files_are_written_atomically(tmp_path, monkeypatch):
         state.pruned("global-0.5", nn.Linear(4, 2), lambda: nn.Linear(4, 2))
     assert not (tmp_path / "pruned" / "global-0.5.pt").exists()
     assert [p.name for p in (tmp_path / "pruned").iterdir()] == []
+
+
+# ------------------------------------------------------------------ 6. a study failing validation is not saved
+def _small_study(**sections) -> dict:
+    from tests.search.conftest import SMALL_STUDY
+
+    doc = {k: dict(v) if isinstance(v, dict) else v for k, v in SMALL_STUDY.items()}
+    for section, values in sections.items():
+        doc[section] = {**doc.get(section, {}), **values}
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"data": {"records": ["syn000", "no-such-record"]}}, "no-such-record"),
+        ({"constraints": {"max_params": 1}}, "constraint|feasible|satisf"),
+        ({"objective": {"metric": "mae"}}, "mae"),
+        ({"constraints": {"max_error": 3.0}}, "max_error"),
+    ],
+    ids=["unknown-record", "impossible-space", "metric-of-another-task", "limit-in-wrong-direction"],
+)
+def test_a_study_failing_validation_is_not_saved_so_the_corrected_one_runs(tmp_path, bad, message):
+    from biowear.errors import BiowearError
+    from biowear.search import Store, Study, study_config_from_dict
+
+    with pytest.raises(BiowearError, match=message):
+        Study(study_config_from_dict(_small_study(**bad)), tmp_path)
+    if (tmp_path / "store.sqlite").exists():
+        store = Store(tmp_path / "store.sqlite")
+        assert store.study_names() == []
+        store.close()
+    Study(study_config_from_dict(_small_study()), tmp_path).close()  # same name, corrected: accepted
+
+
+# ------------------------------------------------------------------ 9. study names cannot leave --dir
+@pytest.mark.parametrize(
+    "name", ["../../escape", "/abs/path", "a/b", "a\\b", ".hidden", "..", "", "name with space", "x\x00y", "é"]
+)
+def test_unsafe_study_names_are_refused(name):
+    from biowear.search import StudyConfig, study_config_from_dict
+
+    with pytest.raises(ConfigError, match="study name"):
+        StudyConfig(name=name)
+    with pytest.raises(ConfigError, match="study name"):
+        study_config_from_dict({"study": {"name": name}})
+
+
+@pytest.mark.parametrize("name", ["study", "demo-synthetic", "cli-alpha0.2", "A_1.v2", "x-alpha1e-05"])
+def test_safe_study_names_are_accepted(name):
+    from biowear.search import StudyConfig
+
+    assert StudyConfig(name=name).name == name
+
+
+def test_explore_with_an_escaping_study_name_writes_nothing_outside_dir(tmp_path):
+    from typer.testing import CliRunner
+
+    from biowear.cli import app
+
+    out = tmp_path / "a" / "b"
+    res = CliRunner().invoke(app, ["explore", "--dir", str(out), "--study", "../../escape"])
+    assert res.exit_code != 0 and "study name" in str(res.exception)
+    assert not list(tmp_path.rglob("*.config.json"))
+
+
+# ------------------------------------------------------------------ 7, 8, 10. report reads, never writes
+@pytest.fixture
+def finished_study(tmp_path):
+    """A study folder explored exhaustively by a fake trainer (no training): its folder and front."""
+    from biowear.search import Study, study_config_from_dict
+    from biowear.search.executor import LocalExecutor
+    from tests.search.conftest import FakeTrainer
+
+    directory = tmp_path / "study"
+    study = Study(study_config_from_dict(_small_study()), directory)
+    front = study.run("exhaustive", LocalExecutor(FakeTrainer(study.space))).front
+    study.close()
+    return directory, front
+
+
+def _report(*args: str):
+    from typer.testing import CliRunner
+
+    from biowear.cli import app
+
+    return CliRunner().invoke(app, ["report", *args])
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_report_writes_nothing_into_the_store(finished_study, tmp_path):
+    """The store file is byte- and mtime-identical; SQLite's own reader index (-shm) may appear beside a WAL
+    store in a writable folder, but no data is written (-wal, if any, stays empty)."""
+    directory, _ = finished_study
+    before = _snapshot(directory)
+    res = _report(str(directory), "--out", str(tmp_path / "elsewhere"))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "elsewhere" / "report.md").is_file()
+    after = _snapshot(directory)
+    assert after["store.sqlite"] == before["store.sqlite"]
+    assert after.get("store.sqlite-wal", (b"", 0))[0] == b""
+    assert {k for k in after if not k.startswith("store.sqlite")} == {
+        k for k in before if not k.startswith("store.sqlite")
+    }
+
+
+def test_a_zero_byte_store_is_refused_and_left_empty(tmp_path):
+    from biowear.search import StoreError
+
+    (tmp_path / "store.sqlite").write_bytes(b"")
+    res = _report(str(tmp_path))
+    assert isinstance(res.exception, StoreError)
+    assert "is empty, not a biowear results store" in str(res.exception)
+    assert [p.name for p in tmp_path.iterdir()] == ["store.sqlite"]
+    assert (tmp_path / "store.sqlite").stat().st_size == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"definitely not sqlite" * 100, "corrupt or not SQLite"), (b"SQLite format 3\x00" + b"\x00" * 100, "")],
+    ids=["garbage", "truncated-sqlite"],
+)
+def test_a_corrupt_store_is_named_corrupt_by_report(tmp_path, content, message):
+    from biowear.search import StoreError
+
+    (tmp_path / "store.sqlite").write_bytes(content)
+    res = _report(str(tmp_path))
+    assert isinstance(res.exception, StoreError) and "permission" not in str(res.exception)
+    assert message in str(res.exception)
+    assert (tmp_path / "store.sqlite").read_bytes() == content
+
+
+def _deny_writes_under(monkeypatch, root: Path) -> None:
+    """Simulate a read-only folder for a user (root) whom chmod does not stop."""
+    real = os.access
+
+    def access(path, mode, *args, **kwargs):
+        if mode & os.W_OK and Path(path).absolute().is_relative_to(root.absolute()):
+            return False
+        return real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_report_of_a_read_only_study_folder_names_the_cause_and_takes_out(finished_study, tmp_path, monkeypatch):
+    directory, _ = finished_study
+    _deny_writes_under(monkeypatch, directory)
+    res = _report(str(directory))
+    assert res.exit_code != 0
+    text = str(res.exception)
+    assert "cannot write the report to" in text and "read-only" in text and "--out" in text
+    assert "not a readable" not in text
+    res = _report(str(directory), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "report.md").is_file()
+
+
+def _chmod_stops_writes(folder: Path) -> bool:
+    probe = folder / "probe"
+    probe.mkdir()
+    probe.chmod(0o500)
+    try:
+        (probe / "x").write_text("x")
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o700)
+    return False
+
+
+def test_report_of_a_chmod_read_only_study_folder(finished_study, tmp_path):
+    if not _chmod_stops_writes(tmp_path):
+        pytest.skip("chmod does not stop this user (root with CAP_DAC_OVERRIDE); simulated in the test above")
+    directory, _ = finished_study
+    paths = [directory, *directory.rglob("*")]
+    for p in paths:
+        p.chmod(p.stat().st_mode & ~0o222)
+    try:
+        res = _report(str(directory))
+        assert res.exit_code != 0 and "read-only" in str(res.exception) and "--out" in str(res.exception)
+        res = _report(str(directory), "--out", str(tmp_path / "out"))
+        assert res.exit_code == 0, res.output
+    finally:
+        for p in paths:
+            p.chmod(p.stat().st_mode | 0o200)
+
+
+def test_report_copies_only_model_files_inside_the_study_folder(finished_study, tmp_path):
+    from dataclasses import replace
+
+    from biowear.search import Store
+
+    directory, front = finished_study
+    assert len(front) >= 3
+    outside = tmp_path / "outside.pt"
+    outside.write_bytes(b"SECRET outside the study")
+    (directory / "models" / "legit").mkdir(parents=True)
+    (directory / "models" / "legit" / "model.pt").write_bytes(b"legit weights")
+    (directory / "models" / "link").mkdir()
+    (directory / "models" / "link" / "model.pt").symlink_to(outside)
+    paths = [str(outside), "../../outside.pt", "link/model.pt", "legit/model.pt"]
+    store = Store(directory / "store.sqlite")
+    for point, model_path in zip(front, paths):
+        store.put(replace(point.evaluation, model_path=model_path))
+    store.close()
+    res = _report(str(directory), "--out", str(tmp_path / "report"))
+    assert res.exit_code == 0, res.output
+    copied = [p.read_bytes() for p in (tmp_path / "report" / "pareto_models").rglob("model.pt")]
+    assert copied == [b"legit weights"]
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert md.count("outside the study folder") == 3 and "../../outside.pt" in md
