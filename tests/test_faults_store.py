@@ -7,6 +7,7 @@ store rows pointing outside the study folder.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -347,3 +348,45 @@ def test_report_copies_only_model_files_inside_the_study_folder(finished_study, 
     assert copied == [b"legit weights"]
     md = (tmp_path / "report" / "report.md").read_text()
     assert md.count("outside the study folder") == 3 and "../../outside.pt" in md
+
+
+# ------------------------------------------------------------------ 5 from the CLI: a crashed compress resumes
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from biowear.cli import app
+
+    out = tmp_path_factory.mktemp("run")
+    args = "train --records syn000,syn003 --arch blocks=1,x=1,lstm=16 --epochs 1 --fs-hz 128 --window beat"
+    res = CliRunner().invoke(app, [*args.split(), "--window-samples", "128", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ("--methods global --sparsity 0.5 --bits 3 --finetune-epochs 0", "sweep.jsonl"),
+        ("--strategy exhaustive --sparsity 0.5 --bits 3 --finetune-epochs 0", "search.jsonl"),
+    ],
+    ids=["sweep", "search"],
+)
+def test_compress_resumes_after_a_half_written_line_and_pruned_file(trained_run, tmp_path, options, name):
+    from typer.testing import CliRunner
+
+    from biowear.cli import app
+
+    args = ["compress", str(trained_run / "model.pt"), "--config", str(trained_run / "config.json")]
+    args += [*options.split(), "--out", str(tmp_path)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    lines = (tmp_path / name).read_text().splitlines()
+    (tmp_path / name).write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])  # disk full mid-line
+    pruned = sorted((tmp_path / "pruned").glob("*.pt"))
+    assert pruned
+    pruned[0].write_bytes(pruned[0].read_bytes()[:100])  # and mid-file
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert again.output.count("measured") >= 1 and "resumed" in again.output
+    assert json.loads((tmp_path / "compression.json").read_text())["points"]
