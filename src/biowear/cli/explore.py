@@ -175,26 +175,34 @@ def compare(
 
 @app.command()
 def report(
-    directory: Annotated[Path, typer.Argument(help="study folder holding store.sqlite")],
+    directory: Annotated[Path, typer.Argument(help="study folder holding store.sqlite (only read)")],
     study: Annotated[str | None, typer.Option(help="study name (default: the only one)")] = None,
     alpha: Annotated[float | None, typer.Option(help="re-rank with this quality weight (beta = 1 - alpha)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="report folder (default: DIR/report-<study>[-alpha<a>])")
+    ] = None,
 ) -> None:
-    """Render plots and Markdown/HTML tables of a study from its store (no training)."""
+    """Render plots and Markdown/HTML tables of a study from its store (no training; the store is only read)."""
     from biowear.report import render_study_report
     from biowear.search import Store, Study, study_config_from_dict
 
     path = directory / "store.sqlite"
     if not path.is_file():
         raise ConfigError(f"{directory} holds no store.sqlite; run `biowear explore --dir {directory}` first")
-    store = Store(path)
-    names = store.study_names()
-    name = study or (names[0] if len(names) == 1 else None)
-    if name is None:
-        raise ConfigError(f"{directory} holds several studies; pick one with --study: {', '.join(names)}")
-    cfg = study_config_from_dict(store.study_config(name))
-    strategies = store.strategies(name)
-    store.close()
-    st = Study(cfg, directory)
+    store = Store(path, read_only=True)
+    try:
+        names = store.study_names()
+        name = study or (names[0] if len(names) == 1 else None)
+        if name is None:
+            raise ConfigError(f"{directory} holds several studies; pick one with --study: {', '.join(names)}")
+        cfg = study_config_from_dict(store.study_config(name))
+        strategies = store.strategies(name)
+    finally:
+        store.close()
+    suffix = "" if alpha is None else f"-alpha{alpha:g}"
+    out_dir = out if out is not None else directory / f"report-{name}{suffix}"
+    _check_writable_folder(out_dir)
+    st = Study(cfg, directory, read_only=True)
     if alpha is not None:
         st = st.with_objective(alpha=alpha, beta=1 - alpha)
     results = {s: st.result(s) for s in strategies}
@@ -203,14 +211,27 @@ def report(
             "[yellow]warning:[/] no trained network matches this study's data and training recipe; the data "
             "files or the data configuration changed since the study ran (its networks stay in the store)"
         )
-    suffix = "" if alpha is None else f"-alpha{alpha:g}"
-    out = render_study_report(st, results, directory / f"report-{name}{suffix}", load_synthetic_flag(cfg))
+    written = render_study_report(st, results, out_dir, load_synthetic_flag(cfg))
+    st.close()
     for s, r in results.items():
         console.print(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
             f"best {st.space.label(r.best.arch) if r.best else '-'}"
         )
-    console.print(f"report: {out}")
+    console.print(f"report: {written}")
+
+
+def _check_writable_folder(folder: Path) -> None:
+    """Refuse, in one line, a report folder that cannot be written (read-only, or a file in the way)."""
+    import os
+
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        raise ConfigError(f"cannot write the report to {folder}: {existing} is a file; use --out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"cannot write the report to {folder}: {existing} is read-only; use --out to write it elsewhere"
+        )
 
 
 @app.command()

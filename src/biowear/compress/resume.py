@@ -4,6 +4,10 @@ A run folder holds ``<name>.jsonl`` (a header with the run's content key, then o
 and ``pruned/`` (the state of every pruned, fine-tuned network). A killed sweep or search started again with
 the same network, data and settings reuses both, so it loses at most the point in flight; a folder from a
 different setup is refused rather than mixed in.
+
+Both are crash-safe: a pruned network is written to a temporary file and renamed, a point is appended as one
+whole line and synced. A last line or a pruned file left unreadable anyway (a kill or a full disk in the middle
+of a write) is dropped with a warning and that point is redone.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +30,28 @@ from biowear.errors import ConfigError
 
 #: ``progress(label, resumed)``: a point was measured now (False) or read back from the run folder (True).
 Progress = Callable[[str, bool], None]
+
+log = logging.getLogger(__name__)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` then rename ``tmp`` over ``path``: ``path`` is either the old or the whole new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _parse(line: str) -> dict | None:
+    try:
+        entry = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 def run_key(model: nn.Module, data: PreparedDataset, split: Split, settings: dict[str, object]) -> str:
@@ -48,18 +76,37 @@ class ResumeFile:
         if self.file is None:
             return
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        if not self.file.exists():
-            self.file.write_text(json.dumps({"key": key}) + "\n")
+        header = json.dumps({"key": key}) + "\n"
+        text = self.file.read_text(errors="replace") if self.file.exists() else ""
+        lines = text.splitlines()
+        if lines and _parse(lines[0]) is None and len(lines) == 1:  # killed while writing the header
+            log.warning("%s: dropped its unreadable header line; starting the run over", self.file)
+            lines = []
+        if not lines:
+            _atomic_write(self.file, lambda tmp: tmp.write_text(header))
             return
-        lines = self.file.read_text().splitlines()
-        if not lines or json.loads(lines[0]).get("key") != key:
+        first = _parse(lines[0])
+        if first is None or first.get("key") != key:
             raise ConfigError(
                 f"{self.file} holds a run of another network or setup; use another output folder or delete the "
                 "file to start over"
             )
-        for line in filter(str.strip, lines[1:]):
-            entry = json.loads(line)
+        entries = [_parse(line) for line in lines[1:]]
+        dropped = bool(entries) and not _valid(entries[-1])
+        if dropped:  # a point half-written when the run was killed or the disk was full: measure it again
+            log.warning(
+                "%s: dropped its unreadable last line (a point cut off mid-write); it is measured again", self.file
+            )
+            entries, lines = entries[:-1], lines[:-1]
+        for number, entry in enumerate(entries, start=2):
+            if not _valid(entry):
+                raise ConfigError(
+                    f"{self.file} line {number} is not a measured point (the file was edited or damaged); delete "
+                    "that line or the file to measure again"
+                )
             self.points[entry["label"]] = CompressionPoint.from_dict(entry["point"])
+        if dropped or not text.endswith("\n"):  # whole lines only, so the next append starts a line
+            _atomic_write(self.file, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
         self._loaded = set(self.points)
 
     def measure(
@@ -70,8 +117,11 @@ class ResumeFile:
             point = compute()
             self.points[label] = point
             if self.file is not None:
-                with self.file.open("a") as fh:
-                    fh.write(json.dumps({"label": label, "point": point.to_dict()}) + "\n")
+                line = json.dumps({"label": label, "point": point.to_dict()}) + "\n"
+                with self.file.open("a") as fh:  # one whole line in one write, on disk before it counts
+                    fh.write(line)
+                    fh.flush()
+                    os.fsync(fh.fileno())
             if progress:
                 progress(point.label(), False)
         elif label in self._loaded:
@@ -85,10 +135,30 @@ class ResumeFile:
         path = None if self.directory is None else self.directory / "pruned" / f"{name}.pt"
         if path is not None and path.exists():
             net = copy.deepcopy(base)
-            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            return net
+            try:
+                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+                return net
+            except Exception as exc:  # noqa: BLE001 - any unreadable file (truncated, foreign, unsafe) is rebuilt
+                log.warning("%s is unreadable (%s); deleted, the network is pruned again", path, _first_line(exc))
+                path.unlink(missing_ok=True)
         net = build()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(net.state_dict(), path)
+            state = net.state_dict()
+            _atomic_write(path, lambda tmp: torch.save(state, tmp))
         return net
+
+
+def _valid(entry: dict | None) -> bool:
+    if entry is None or "label" not in entry or not isinstance(entry.get("point"), dict):
+        return False
+    try:
+        CompressionPoint.from_dict(entry["point"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

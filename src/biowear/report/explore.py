@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from biowear.search.pareto import hypervolume, pareto_mask  # noqa: E402
 from biowear.search.study import StrategyResult, Study  # noqa: E402
 from biowear.train.artifacts import write_json
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ def render_study_report(
     study: Study, results: dict[str, StrategyResult], out_dir: Path, synthetic: bool = False
 ) -> Path:
     """Write ``report.md``, ``report.html``, ``selections.png``, ``pareto.json`` and copy the Pareto networks'
-    weights to ``pareto_models/``; returns the Markdown path."""
+    weights to ``pareto_models/``; returns the Markdown path. Only weights inside the study folder are copied; a
+    store row naming another file is skipped with a warning in the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _scatter(study, results, out_dir / "selections.png", synthetic)
     volumes = _fronts_by_measure(study, out_dir / "fronts.png", synthetic)
@@ -207,8 +211,17 @@ def render_study_report(
     models = out_dir / "pareto_models"
     models.mkdir(exist_ok=True)
     write_json(models / "config.json", study.config.to_dict())
+    skipped: list[str] = []
+    root = study.directory.resolve()
     for p in main.front:
         src = study.directory / "models" / p.evaluation.model_path
+        if p.evaluation.model_path and not src.resolve().is_relative_to(root):  # a row naming a foreign file
+            skipped.append(
+                f"**Warning:** the model file {p.evaluation.model_path} of {study.space.label(p.arch)} lies "
+                "outside the study folder; not copied."
+            )
+            log.warning("%s: %s lies outside %s; not copied", study.space.label(p.arch), src, root)
+            continue
         if p.evaluation.model_path and src.is_file():
             dst = models / study.space.label(p.arch).replace(",", "_").replace("=", "")
             dst.mkdir(parents=True, exist_ok=True)
@@ -245,6 +258,8 @@ def render_study_report(
             lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
     else:
         lines.append("No feasible trained network yet.")
+    for warning in skipped:
+        lines += ["", warning]
     lines += [
         "",
         "Fronts over every trained network: hypervolume " + ", ".join(f"{k} {v:.4f}" for k, v in volumes.items()) + ".",

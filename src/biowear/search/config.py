@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,13 +18,30 @@ from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig
 from biowear.validate import build
 
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+
+
+def check_study_name(name: object) -> str:
+    """``name`` when it is a safe study name (it names files in the study folder).
+
+    Raises:
+        ConfigError: anything but 1-128 ASCII letters, digits, ``-``, ``_`` and ``.``, not starting with ``.``.
+    """
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name):
+        raise ConfigError(
+            f"study name {name!r} is not allowed: use 1-128 letters, digits, '-', '_' or '.', not starting "
+            "with '.' (it names files inside the study folder)"
+        )
+    return name
+
 
 @dataclass(frozen=True)
 class StudyConfig:
     """Everything a study needs; saved beside its results.
 
     Args:
-        name: study name inside the store.
+        name: study name inside the store and in file names: letters, digits, ``-``, ``_``, ``.``, not starting
+            with ``.`` (:func:`check_study_name`).
         data, split, train: the dataset, split and training recipe shared by every network.
         family: the registered model family explored (``[study] family``).
         bounds: inclusive ``(low, high)`` value bounds per gene of the family (``[space]``); genes not named
@@ -48,6 +66,7 @@ class StudyConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_study_name(self.name)
         FAMILIES.get(self.family)
         object.__setattr__(self, "bounds", resolve_bounds(self.family, self.bounds))
 

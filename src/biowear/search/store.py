@@ -12,6 +12,7 @@ can be explored; schema-1 stores (ResNet-LSTM only) are refused with a message s
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
@@ -105,12 +106,21 @@ def _row_key(arch: Any) -> tuple[str, str]:
 class Store:
     """A SQLite results store at ``path`` (created when missing).
 
+    With ``read_only`` (``biowear report``) the file is opened through SQLite's ``mode=ro`` and never written:
+    a missing or empty file is refused instead of given a schema, and a finished store in a read-only folder
+    can still be read.
+
     Raises:
-        StoreError: the file exists but is not a biowear store of this schema (corrupt or foreign).
+        StoreError: the file exists but is not a biowear store of this schema (corrupt or foreign), is empty or
+            missing (read-only), or cannot be read or written for lack of permission.
     """
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path, self.read_only = Path(path), read_only
+        if read_only:
+            self._db = self._open_read_only()
+            return
+        self._check_writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
         try:
@@ -125,6 +135,49 @@ class Store:
                 f"{self.path} is not a readable biowear results store ({exc}); "
                 "move it away or choose another study folder"
             ) from exc
+
+    def _check_writable(self) -> None:
+        folder = next((p for p in (self.path.parent, *self.path.parent.parents) if p.exists()), None)
+        targets = [t for t in (self.path if self.path.exists() else None, folder) if t is not None]
+        target = next((t for t in targets if not os.access(t, os.W_OK)), None)
+        if target is not None:  # SQLite writes beside the file (-wal, -shm): both must be writable
+            raise StoreError(
+                f"cannot write to {target}: permission denied (read-only); `biowear report` can still read a "
+                "finished study there, or choose another --dir"
+            )
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A ``mode=ro`` connection after checking the file: present, readable, not empty, a biowear store."""
+        if not self.path.is_file():
+            raise StoreError(f"{self.path} does not exist; run `biowear explore` into that folder first")
+        if not os.access(self.path, os.R_OK):
+            raise StoreError(f"cannot read {self.path}: permission denied")
+        if self.path.stat().st_size == 0:
+            raise StoreError(f"{self.path} is empty, not a biowear results store")
+        uri = self.path.absolute().as_uri() + "?mode=ro"
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                db.close()
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise
+                # a cleanly closed WAL store in a read-only folder: SQLite cannot make its -shm file there;
+                # with no -wal content the main file is the whole store, read as immutable
+                db = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+            self._db = db
+            self._check()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"cannot read {self.path} ({exc}); check the permissions of the file and its folder"
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a readable biowear results store ({exc}): the file is corrupt or not SQLite"
+            ) from exc
+        return db
 
     def _create(self) -> None:
         self._db.executescript(

@@ -74,12 +74,24 @@ class Study:
         ConfigError: no point of the space satisfies the hardware constraints, a metric the task lacks, or a
             quality limit in the wrong direction (``min_quality`` for an error metric, ``max_error`` otherwise).
         StoreError: the store is foreign/corrupt, or the study name exists with another configuration.
+
+    With ``read_only`` (reports) the store is opened read-only and nothing is written to it.
     """
 
-    def __init__(self, config: StudyConfig, directory: Path):
+    def __init__(self, config: StudyConfig, directory: Path, read_only: bool = False):
         self.config, self.directory = config, Path(directory)
-        self.store = Store(self.directory / "store.sqlite")
-        self.store.save_study(config.name, config.to_dict())
+        self.store = Store(self.directory / "store.sqlite", read_only=read_only)
+        try:
+            self._validate_and_prepare()
+        except BaseException:
+            self.store.close()
+            raise
+        if not read_only:  # saved only once fully valid, so a corrected configuration keeps its name
+            self.store.save_study(config.name, config.to_dict())
+
+    def _validate_and_prepare(self) -> None:
+        """Prepare the data and check the records, the space's feasibility, the metric and the quality limit."""
+        config = self.config
         data = load_data(config.data)
         task = getattr(data, "task", None)
         regression = bool(task is not None and task.is_regression)
