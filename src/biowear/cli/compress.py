@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.compress.encode import STORAGE_LAYOUTS
 from biowear.compress.importance import IMPORTANCES, PRUNE_METHODS, SCOPES
 from biowear.compress.int8 import INT8_ENGINES, LSTM_MODE_REGISTRY
@@ -123,7 +123,10 @@ def compress(
     from biowear.compress.quantize import StorageFormat
     from biowear.data import make_split, prepare
     from biowear.train.artifacts import check_matches, load_model, load_recipe
+    from biowear.validate import Interval
 
+    check_option("--max-loss-pp", max_loss_pp, Interval(float, 0, None))
+    check_option("--alpha", alpha, Interval(float, 0, 1))
     if not config.is_file():
         raise ConfigError(f"config file {config} does not exist")
     storage = StorageFormat(storage_format, index_bits, huffman, other_bits)
