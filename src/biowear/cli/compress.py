@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
@@ -189,7 +190,7 @@ def compress(
 
 
 def _progress(label: str, resumed: bool) -> None:
-    console.print(f"  {'resumed' if resumed else 'measured'} {label}")
+    console.print(f"  {'resumed' if resumed else 'measured'} {escape(label)}")
 
 
 def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, out: Path) -> None:
@@ -204,7 +205,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
         table.add_column(col, justify="right")
     for p in points:
         table.add_row(
-            p.label(),
+            escape(p.label()),
             f"{p.quality:.4f}",
             f"{p.quality_loss:+.{digits}f}",
             f"{p.storage_bytes / 1e3:,.2f}",

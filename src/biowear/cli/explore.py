@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -89,7 +90,7 @@ class _ExploreProgress:
 
     def __call__(self, strategy, arch, ev, reused) -> None:
         self.bar.advance(self.task)
-        label = self.study.space.label(arch)
+        label = escape(self.study.space.label(arch))
         if ev.status == "ok":
             how = "cached" if reused else f"trained in {ev.train_time_s:.1f} s"
             objective = self.study.config.objective
@@ -99,7 +100,7 @@ class _ExploreProgress:
                 f"storage {ev.cost['storage_bytes'] / 1e3:,.1f} kB  ({how})"
             )
         else:
-            console.print(f"  {strategy}: {label:<24} {ev.status}: {ev.reason}")
+            console.print(f"  {strategy}: {label:<24} {ev.status}: {escape(str(ev.reason))}")
 
 
 def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, workers: int):
@@ -176,7 +177,7 @@ def explore(
     cfg = _load_study(config, study, alpha, epochs, records, seed)
     st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
     path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
-    console.print(f"report: {path}")
+    console.print(f"report: {escape(str(path))}")
 
 
 @app.command()
@@ -262,7 +263,7 @@ def report(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
             f"best {st.space.label(r.best.arch) if r.best else '-'}"
         )
-    console.print(f"report: {out}")
+    console.print(f"report: {escape(str(out))}")
 
 
 @app.command()

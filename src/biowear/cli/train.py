@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -115,7 +116,9 @@ def _print_metrics(run) -> None:
         table.add_column(col, justify="right")
     for i, c in enumerate(m.classes):
         auc = "-" if m.auc[i] is None else f"{m.auc[i]:.4f}"
-        table.add_row(c, f"{m.precision[i]:.4f}", f"{m.recall[i]:.4f}", f"{m.f1[i]:.4f}", auc, str(m.support[i]))
+        table.add_row(
+            escape(c), f"{m.precision[i]:.4f}", f"{m.recall[i]:.4f}", f"{m.f1[i]:.4f}", auc, str(m.support[i])
+        )
     table.add_row(
         "macro",
         f"{m.macro_precision:.4f}",

@@ -15,7 +15,7 @@ from biowear.search.objective import Objective
 from biowear.search.space import Constraints, resolve_bounds
 from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig
-from biowear.validate import Interval, Options, Rule, build
+from biowear.validate import Interval, Rule, build
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,9 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
     if unknown_study:
         raise ConfigError(f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: family, name")
     if "family" in study:
-        kwargs["family"] = _typed("study", "family", study["family"], Options(FAMILIES.names))
+        if not isinstance(study["family"], str):
+            raise ConfigError(f"[study] family must be a name, one of {', '.join(FAMILIES.names())}")
+        kwargs["family"] = study["family"]
     bad = sorted(k for k, v in space.items() if not isinstance(v, list))
     if bad:
         raise ConfigError(
