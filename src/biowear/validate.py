@@ -170,6 +170,13 @@ def _dataclass_in(hint: Any) -> type | None:
     return None
 
 
+def _only(hint: Any, nested: type) -> bool:
+    """True when ``hint`` admits nothing but the dataclass ``nested`` (and None)."""
+    import typing
+
+    return all(a is nested or a is type(None) for a in (typing.get_args(hint) or (hint,)))
+
+
 def build(cls: type, values: Mapping[str, Any], section: str | None = None) -> Any:
     """Construct the config dataclass ``cls`` from a parsed TOML/JSON table.
 
@@ -196,6 +203,11 @@ def build(cls: type, values: Mapping[str, Any], section: str | None = None) -> A
         nested = _dataclass_in(hint)
         if nested is not None and isinstance(value, Mapping):
             value = build(nested, value, f"{section}.{key}")
+        elif nested is not None and value is not None and not isinstance(value, nested) and _only(hint, nested):
+            raise ConfigError(
+                f"[{section}] {key} must be a table ([{section}.{key}]) of key = value entries, got {value!r}; "
+                f"valid keys are: {', '.join(sorted(f.name for f in dataclasses.fields(nested) if f.init))}"
+            )
         elif isinstance(value, list) and _tuple_like(hint):
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kwargs[key] = value

@@ -153,7 +153,9 @@ def test_a_registered_producer_is_swept_and_refined(task, halve):
         "original",
         "halved",
     ]
-    with pytest.raises(ConfigError, match="valid options are: control, kmeans, int8-ptq, int8-qat, structured, prune, halve"):
+    with pytest.raises(
+        ConfigError, match="valid options are: control, kmeans, int8-ptq, int8-qat, structured, prune, halve"
+    ):
         sweep(model, data, split, TrainConfig(epochs=1), CompressionConfig(producers=("double",)))
 
 

@@ -26,3 +26,12 @@ def progress() -> Progress:
         transient=False,
         disable=not console.is_terminal,
     )
+
+
+def check_option(option: str, value: object, rule: object) -> None:
+    """Raise a one-line :class:`~biowear.errors.ConfigError` ``<option> must be <rule>, got <value>`` when a
+    command-line value breaks a :mod:`biowear.validate` rule (NaN, inf and non-integers included)."""
+    from biowear.errors import ConfigError
+
+    if not rule.ok(value):  # type: ignore[attr-defined]
+        raise ConfigError(f"{option} must be {rule.describe()}, got {value!r}")  # type: ignore[attr-defined]

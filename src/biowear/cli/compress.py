@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.compress.encode import STORAGE_LAYOUTS
 from biowear.compress.importance import IMPORTANCES, PRUNE_METHODS, SCOPES
 from biowear.compress.int8 import INT8_ENGINES, LSTM_MODE_REGISTRY
@@ -123,7 +124,10 @@ def compress(
     from biowear.compress.quantize import StorageFormat
     from biowear.data import make_split, prepare
     from biowear.train.artifacts import check_matches, load_model, load_recipe
+    from biowear.validate import Interval
 
+    check_option("--max-loss-pp", max_loss_pp, Interval(float, 0, None))
+    check_option("--alpha", alpha, Interval(float, 0, 1))
     if not config.is_file():
         raise ConfigError(f"config file {config} does not exist")
     storage = StorageFormat(storage_format, index_bits, huffman, other_bits)
@@ -186,7 +190,7 @@ def compress(
 
 
 def _progress(label: str, resumed: bool) -> None:
-    console.print(f"  {'resumed' if resumed else 'measured'} {label}")
+    console.print(f"  {'resumed' if resumed else 'measured'} {escape(label)}")
 
 
 def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, out: Path) -> None:
@@ -201,7 +205,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
         table.add_column(col, justify="right")
     for p in points:
         table.add_row(
-            p.label(),
+            escape(p.label()),
             f"{p.quality:.4f}",
             f"{p.quality_loss:+.{digits}f}",
             f"{p.storage_bytes / 1e3:,.2f}",

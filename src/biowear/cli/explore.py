@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.cli.common import progress as _progress
 from biowear.cli.train import EpochBars, cost
 from biowear.errors import ConfigError
@@ -33,18 +34,52 @@ _DEMO_STUDY = {
 }
 
 
-def _load_study(config: Path | None, study: str | None, alpha: float | None = None):
+def _load_study(
+    config: Path | None,
+    study: str | None,
+    alpha: float | None = None,
+    epochs: int | None = None,
+    records: str | None = None,
+    seed: int | None = None,
+):
+    """The study configuration of ``config`` (default: the built-in demo) with the command-line overrides; an
+    override that changes what is trained also changes the study name (unless ``--study`` names it)."""
+    import hashlib
     from dataclasses import replace
 
     from biowear.search import load_study_config, study_config_from_dict
+    from biowear.validate import Interval
 
+    if alpha is not None:
+        check_option("--alpha", alpha, Interval(float, 0, 1))
+    if epochs is not None:
+        check_option("--epochs", epochs, Interval(int, 1, None))
+    if seed is not None:
+        check_option("--seed", seed, Interval(int, 0, None))
+    subset = tuple(r.strip() for r in records.split(",") if r.strip()) if records is not None else None
+    if subset is not None and not subset:
+        raise ConfigError("--records needs at least one record name, e.g. --records 100,101")
     cfg = load_study_config(config) if config else study_config_from_dict(_DEMO_STUDY)
+    name = cfg.name
+    if epochs is not None:
+        cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
+        name += f"-epochs{epochs}"
+    if subset is not None:
+        cfg = replace(cfg, data=replace(cfg.data, records=subset))
+        short = (
+            "_".join(subset)
+            if len(subset) <= 3
+            else f"{len(subset)}x{hashlib.sha1(','.join(subset).encode()).hexdigest()[:6]}"
+        )
+        name += f"-records{short}"
+    if seed is not None:
+        cfg = replace(cfg, seed=seed, train=replace(cfg.train, seed=seed), split=replace(cfg.split, seed=seed))
+        name += f"-seed{seed}"
     if alpha is not None:
         objective = replace(cfg.objective, alpha=alpha, beta=round(1 - alpha, 12))
-        cfg = replace(cfg, objective=objective, name=study or f"{cfg.name}-alpha{alpha:g}")
-    if study:
-        cfg = replace(cfg, name=study)
-    return cfg
+        cfg = replace(cfg, objective=objective)
+        name += f"-alpha{alpha:g}"
+    return replace(cfg, name=study or name)
 
 
 class _ExploreProgress:
@@ -55,7 +90,7 @@ class _ExploreProgress:
 
     def __call__(self, strategy, arch, ev, reused) -> None:
         self.bar.advance(self.task)
-        label = self.study.space.label(arch)
+        label = escape(self.study.space.label(arch))
         if ev.status == "ok":
             how = "cached" if reused else f"trained in {ev.train_time_s:.1f} s"
             objective = self.study.config.objective
@@ -65,7 +100,7 @@ class _ExploreProgress:
                 f"storage {ev.cost['storage_bytes'] / 1e3:,.1f} kB  ({how})"
             )
         else:
-            console.print(f"  {strategy}: {label:<24} {ev.status}: {ev.reason}")
+            console.print(f"  {strategy}: {label:<24} {ev.status}: {escape(str(ev.reason))}")
 
 
 def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, workers: int):
@@ -126,16 +161,23 @@ def explore(
     executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
     workers: int = 2,
     alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
+    epochs: Annotated[int | None, typer.Option(help="override [train] epochs; new study name")] = None,
+    records: Annotated[
+        str | None, typer.Option(help="override [data] records (comma-separated); new study name")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="override the strategy, [train] and [split] seeds; new study name")
+    ] = None,
 ) -> None:
     """Explore the architecture space with one strategy; resumable; writes a report."""
     from biowear.report import render_study_report
 
     STRATEGIES.get(strategy)
     EXECUTORS.get(executor)
-    cfg = _load_study(config, study, alpha)
+    cfg = _load_study(config, study, alpha, epochs, records, seed)
     st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
     path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
-    console.print(f"report: {path}")
+    console.print(f"report: {escape(str(path))}")
 
 
 @app.command()
@@ -148,13 +190,20 @@ def compare(
     executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
     workers: int = 2,
     alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
+    epochs: Annotated[int | None, typer.Option(help="override [train] epochs; new study name")] = None,
+    records: Annotated[
+        str | None, typer.Option(help="override [data] records (comma-separated); new study name")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="override the strategy, [train] and [split] seeds; new study name")
+    ] = None,
 ) -> None:
     """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive."""
     from biowear.report import compare_rows, render_study_report
     from biowear.search import ALL_STRATEGIES
 
     EXECUTORS.get(executor)
-    cfg = _load_study(config, study, alpha)
+    cfg = _load_study(config, study, alpha, epochs, records, seed)
     st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
     table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("strategy", "trained", "exploration s", "hypervolume", "HV / exhaustive", "time reduction", "best phi"):
@@ -186,6 +235,10 @@ def report(
     from biowear.report import render_study_report
     from biowear.search import Store, Study, study_config_from_dict
 
+    if alpha is not None:
+        from biowear.validate import Interval
+
+        check_option("--alpha", alpha, Interval(float, 0, 1))
     path = directory / "store.sqlite"
     if not path.is_file():
         raise ConfigError(f"{directory} holds no store.sqlite; run `biowear explore --dir {directory}` first")
@@ -218,7 +271,7 @@ def report(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
             f"best {st.space.label(r.best.arch) if r.best else '-'}"
         )
-    console.print(f"report: {written}")
+    console.print(f"report: {escape(str(written))}")
 
 
 def _check_writable_folder(folder: Path) -> None:
@@ -244,7 +297,17 @@ def demo(out: Path = Path("runs/demo")) -> None:
     from biowear.cost.grid import SPREAD
 
     console.print(SYNTHETIC_BANNER)
-    compare(config=None, directory=out, study=None, executor="local", workers=2, alpha=None)
+    compare(
+        config=None,
+        directory=out,
+        study=None,
+        executor="local",
+        workers=2,
+        alpha=None,
+        epochs=None,
+        records=None,
+        seed=None,
+    )
     for model_path in sorted(out.glob("report-*/pareto_models/*/model.pt"))[:1]:
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:8]  # a retrained network gets a new folder
         compress(

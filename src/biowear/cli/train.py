@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from biowear.cli.common import SYNTHETIC_BANNER, app, console
+from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.cli.common import progress as _progress
 from biowear.data.config import FILTERS, NORMALISATIONS
 from biowear.data.splits import SPLIT_KINDS
@@ -28,7 +29,11 @@ def _labels_arg(classes: str) -> str | dict[str, list[str]]:
         if not path.is_file():
             raise ConfigError(f"class map file {classes} does not exist")
         try:
-            doc = tomllib.loads(path.read_text())
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"class map file {classes} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"class map file {classes} is not valid TOML: {exc}") from exc
         mapping = doc.get("classes")
@@ -111,7 +116,9 @@ def _print_metrics(run) -> None:
         table.add_column(col, justify="right")
     for i, c in enumerate(m.classes):
         auc = "-" if m.auc[i] is None else f"{m.auc[i]:.4f}"
-        table.add_row(c, f"{m.precision[i]:.4f}", f"{m.recall[i]:.4f}", f"{m.f1[i]:.4f}", auc, str(m.support[i]))
+        table.add_row(
+            escape(c), f"{m.precision[i]:.4f}", f"{m.recall[i]:.4f}", f"{m.f1[i]:.4f}", auc, str(m.support[i])
+        )
     table.add_row(
         "macro",
         f"{m.macro_precision:.4f}",
@@ -281,7 +288,11 @@ def cost(
     from biowear.cost import profile
     from biowear.cost.grid import grid_costs, points_under_cap
     from biowear.models import ResNetLSTMGenes, build
+    from biowear.validate import Interval
 
+    check_option("--input-length", input_length, Interval(int, 1, None))
+    check_option("--channels", channels, Interval(int, 1, None))
+    check_option("--n-classes", n_classes, Interval(int, 1, None))
     shape = (channels, input_length)
     if grid:
         with _progress() as bar:

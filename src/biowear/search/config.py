@@ -16,7 +16,7 @@ from biowear.search.objective import Objective
 from biowear.search.space import Constraints, resolve_bounds
 from biowear.search.strategies import GAConfig
 from biowear.train import TrainConfig
-from biowear.validate import build
+from biowear.validate import Interval, Rule, build
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 
@@ -114,27 +114,62 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
     if unknown_study:
         raise ConfigError(f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: family, name")
     if "family" in study:
-        kwargs["family"] = str(study["family"])
-    kwargs["bounds"] = {k: tuple(v) if isinstance(v, list) else v for k, v in space.items()}
+        if not isinstance(study["family"], str):
+            raise ConfigError(f"[study] family must be a name, one of {', '.join(FAMILIES.names())}")
+        kwargs["family"] = study["family"]
+    bad = sorted(k for k, v in space.items() if not isinstance(v, list))
+    if bad:
+        raise ConfigError(
+            f"[space] {bad[0]} needs two integers [low, high], got {space[bad[0]]!r} (e.g. {bad[0]} = [0, 4])"
+        )
+    kwargs["bounds"] = {k: tuple(v) for k, v in space.items()}
+    unknown_strategy = sorted(set(strategy) - {"random_fraction", "seed"})
+    if unknown_strategy:
+        raise ConfigError(
+            f"[strategy] has unknown key(s) {', '.join(unknown_strategy)}; valid keys are: random_fraction, seed"
+        )
     if "random_fraction" in strategy:
-        kwargs["random_fraction"] = float(strategy["random_fraction"])
+        rule = Interval(float, 0, 1, closed="right")
+        kwargs["random_fraction"] = float(_typed("strategy", "random_fraction", strategy["random_fraction"], rule))
     if "seed" in strategy:
-        kwargs["seed"] = int(strategy["seed"])
+        kwargs["seed"] = int(_typed("strategy", "seed", strategy["seed"], Interval(int, 0, None)))
     if "name" in study:
-        kwargs["name"] = str(study["name"])
+        if not isinstance(study["name"], str):
+            raise ConfigError(f"[study] name must be a string, got {study['name']!r}")
+        kwargs["name"] = study["name"]
     return StudyConfig(**kwargs)
+
+
+def _typed(section: str, key: str, value: Any, rule: Rule) -> Any:
+    """``value`` when it satisfies ``rule``; else a one-line :class:`ConfigError` naming ``[section] key``."""
+    if not rule.ok(value):
+        raise ConfigError(f"[{section}] {key} must be {rule.describe()}, got {value!r}")
+    return value
 
 
 def load_study_config(path: Path) -> StudyConfig:
     """Read a TOML study file.
 
     Raises:
-        ConfigError: missing file, invalid TOML, unknown sections/keys or invalid values.
+        ConfigError: missing file, text that is not UTF-8 or not TOML, no (or an empty) ``[data]`` section (an
+            empty file would otherwise silently run the default full study), unknown sections/keys or invalid
+            values; the message starts with the file's path.
     """
     if not Path(path).is_file():
         raise ConfigError(f"study config {path} does not exist")
     try:
-        doc = tomllib.loads(Path(path).read_text())
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    return study_config_from_dict(doc)
+    try:
+        cfg = study_config_from_dict(doc)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if not doc.get("data"):
+        raise ConfigError(
+            f"{path} has no [data] section; a study names its data explicitly, e.g. [data] datasets = "
+            '["mitdb"] records = ["100", "101"] (see examples/*.toml)'
+        )
+    return cfg
