@@ -68,7 +68,7 @@ run demo-report report "$OUT/demo"
     echo "## b. model.pt identical across the two runs?"
     if cmp -s "$OUT/train-mitdb/model.pt" "$OUT/train-mitdb-2/model.pt"; then echo "yes"; else echo "NO"; fi
     echo "## d. compress (latency column dropped)"
-    grep -E '^│|^best within' "$OUT/logs/compress.txt" | sed -E 's/│ +[0-9.]+ │$/│/'
+    grep -E '^│|^best within' "$OUT/logs/compress.txt" | sed -E 's/│ +[0-9.]+( ±[0-9.]+)? │$/│/'
     echo "## c. demo: per-network lines (training time dropped)"
     grep -E '^  [a-z0-9-]+: blocks=' "$OUT/logs/demo.txt" | sed -E 's/ +\((trained in [0-9.]+ s|cached)\)$//'
     echo "## c. demo: strategy summaries (exploration time dropped)"
@@ -78,7 +78,7 @@ run demo-report report "$OUT/demo"
         | awk -F'│' '{printf "│%s│%s│%s│%s│%s│\n", $2, $3, $5, $6, $8}'
     echo "## c. demo: compression (latency column dropped)"
     grep -E '^compressing |^│ .*(original|kmeans|int8|structured|prune)|^best within' "$OUT/logs/demo.txt" \
-        | sed -E 's/│ +[0-9.]+ │$/│/'
+        | sed -E 's/│ +[0-9.]+( ±[0-9.]+)? │$/│/'
     echo "## c. demo: cost spread"
     grep -E '^│ +blocks=.*│ +[0-9,]+ │ +[0-9,.]+ │ +[0-9,.]+ │ +[0-9,.]+ │ +[0-9,.]+ │$' "$OUT/logs/demo.txt"
     echo "## c. demo: compressed network folder (its sha256[:8] suffix, of the model file bytes, dropped)"

@@ -201,7 +201,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
     unit = points[0].loss_unit
     digits = 2 if unit == "pp" else 3
     table = Table(title=f"compression of {label}" + (" — SYNTHETIC" if synthetic else ""))
-    for col in ("variant", metric, f"loss {unit}", "storage kB", "factor", "eff. MMACs", "latency ms"):
+    for col in ("variant", metric, f"loss {unit}", "storage kB", "factor", "eff. MMACs", "latency ms ±IQR"):
         table.add_column(col, justify="right")
     for p in points:
         table.add_row(
@@ -211,7 +211,7 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
             f"{p.storage_bytes / 1e3:,.2f}",
             f"{p.compression:.1f}x",
             f"{p.effective_macs / 1e6:.3f}",
-            f"{p.latency_ms:.3f}",
+            f"{p.latency_ms:.3f} ±{p.latency_iqr_ms:.3f}",
         )
     console.print(table)
     if chosen:
