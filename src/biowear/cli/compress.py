@@ -115,6 +115,9 @@ def compress(
     generations: Annotated[int, typer.Option(help="GA generations of a search strategy")] = 4,
     alpha: Annotated[float, typer.Option(help="quality weight of the weighted objective (beta = 1 - alpha)")] = 0.5,
     seed: Annotated[int, typer.Option(help="seed of the search strategy")] = 0,
+    threads: Annotated[
+        int, typer.Option(help="torch threads while timing latency (1: stable on a shared machine)")
+    ] = 1,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
 ) -> None:
     """Prune (importance x scope; one-shot, iterative or multistage), k-means quantise and both, int8 and
@@ -152,6 +155,7 @@ def compress(
         qat_epochs=qat_epochs,
         structured=tuple(_floats(structured)),
         seed=seed,
+        latency_threads=threads,
     )
     data_cfg, split_cfg, train_cfg = load_recipe(config)
     saved = load_model(model_path)
@@ -164,6 +168,22 @@ def compress(
     label = saved.arch.label()
     shown = metric or data.task.default_metric
     console.print(f"compressing {label} on {len(parts.test)} test windows ({shown})")
+    from biowear.cli.common import progress as _bars
+    from biowear.cli.train import EpochBars
+
+    bar = _bars()
+    bar.start()
+    fine_tuning = (EpochBars(bar, lines=True),)  # every fine-tuning epoch shows a bar and a line
+    try:
+        points = _measure(strategy, saved, data, parts, train_cfg, settings, shown, alpha, population, generations,
+                          out, fine_tuning)  # fmt: skip
+    finally:
+        bar.stop()
+    _report(points, label, shown, max_loss_pp, synthetic, out)
+
+
+def _measure(strategy, saved, data, parts, train_cfg, settings, shown, alpha, population, generations, out, callbacks):
+    """Run the grid sweep or a compression search with progress lines."""
     if strategy != "grid":
         from biowear.compress.search import search
         from biowear.search.objective import Objective
@@ -181,12 +201,15 @@ def compress(
             ga=GAConfig(population=population, generations=generations),
             directory=out,
             progress=_progress,
+            callbacks=callbacks,
         )
     else:
         from biowear.compress.sweep import sweep
 
-        points = sweep(saved.model, data, parts, train_cfg, settings, directory=out, progress=_progress)
-    _report(points, label, shown, max_loss_pp, synthetic, out)
+        points = sweep(
+            saved.model, data, parts, train_cfg, settings, directory=out, progress=_progress, callbacks=callbacks
+        )
+    return points
 
 
 def _progress(label: str, resumed: bool) -> None:

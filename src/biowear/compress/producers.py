@@ -90,6 +90,7 @@ class ProduceContext:
     arrays: Arrays
     input_shape: tuple[int, ...]
     cache: Callable[[str, nn.Module, Callable[[], nn.Module]], nn.Module] = _no_cache
+    callbacks: tuple[Any, ...] = ()
 
     @property
     def storage(self) -> StorageFormat:
@@ -171,7 +172,8 @@ class Control:
     def produce(self, base: nn.Module, variant: Variant, context: ProduceContext) -> Produced:
         def build() -> nn.Module:
             net = copy.deepcopy(base)
-            fit(net, *context.arrays, config=replace(context.train, patience=0, epochs=context.config.finetune_epochs))
+            cfg = replace(context.train, patience=0, epochs=context.config.finetune_epochs)
+            fit(net, *context.arrays, config=cfg, callbacks=context.callbacks)
             return net.cpu()
 
         return Produced(context.cache(CONTROL, base, build))
@@ -190,7 +192,12 @@ class Structured:
         structured_prune(net, context.input_shape, variant.sparsity)
         epochs = context.config.finetune_epochs
         if epochs:
-            fit(net, *context.arrays, config=replace(context.train, patience=0, epochs=epochs))
+            fit(
+                net,
+                *context.arrays,
+                config=replace(context.train, patience=0, epochs=epochs),
+                callbacks=context.callbacks,
+            )
         return Produced(net.cpu())
 
 
@@ -203,12 +210,13 @@ def pruned_network(
     finetune_epochs: int,
     train: TrainConfig,
     arrays: Arrays,
+    callbacks: tuple[Any, ...] = (),
 ) -> nn.Module:
     """A copy of ``base`` pruned by ``method`` to ``sparsity`` under schedule ``schedule_name`` and fine-tuned
-    for ``finetune_epochs`` in total."""
+    for ``finetune_epochs`` in total (``callbacks`` hear every fine-tuning epoch)."""
     net = copy.deepcopy(base)
     stages = schedule(schedule_name, sparsity, prune_method(method), finetune_epochs, steps, net)
-    prune(net, stages, replace(train, patience=0), arrays if finetune_epochs else None)
+    prune(net, stages, replace(train, patience=0), arrays if finetune_epochs else None, callbacks)
     return net.cpu()
 
 
@@ -244,6 +252,7 @@ class MagnitudePruning:
                 cfg.finetune_epochs,
                 context.train,
                 context.arrays,
+                context.callbacks,
             )
 
         return Produced(context.cache(f"{variant.method}-{variant.sparsity:g}", base, build))

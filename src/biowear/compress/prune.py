@@ -20,7 +20,7 @@ from biowear.compress.importance import PRUNE_METHODS, SCOPES, Masks, PruneMetho
 from biowear.compress.rules import EPOCHS, SPARSITY, STEPS
 from biowear.errors import ConfigError
 from biowear.registry import Registry
-from biowear.train import NullCallback, TrainConfig, fit
+from biowear.train import Callback, NullCallback, TrainConfig, fit
 from biowear.validate import check, check_value
 
 #: The named pruning methods (kept for callers of the first API; see :data:`PRUNE_METHODS`).
@@ -219,6 +219,7 @@ def prune(
     stages: Sequence[Stage],
     train: TrainConfig | None = None,
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> PruneResult:
     """Run a pruning schedule on ``model`` in place.
 
@@ -227,6 +228,7 @@ def prune(
         stages: the schedule (see :func:`one_shot`, :func:`iterative`, :func:`multistage`).
         train: fine-tuning settings (epochs come from each stage); required when a stage fine-tunes.
         data: ``(x_train, y_train, x_val, y_val)`` for fine-tuning.
+        callbacks: training callbacks of every fine-tuning stage (e.g. progress bars).
 
     Returns:
         The final masks over all prunable weights.
@@ -247,7 +249,12 @@ def prune(
         if stage.epochs:
             if train is None or data is None:
                 raise ConfigError("a stage with fine-tuning epochs needs train settings and data")
-            fit(model, *data, config=replace(train, epochs=stage.epochs), callbacks=(KeepMasks(model, masks),))
+            fit(
+                model,
+                *data,
+                config=replace(train, epochs=stage.epochs),
+                callbacks=(KeepMasks(model, masks), *callbacks),
+            )
             apply_masks(model, masks)
         history.append(PruneResult(masks, ()).sparsity)
     return PruneResult({n: m.clone() for n, m in masks.items()}, tuple(history))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
@@ -178,6 +179,7 @@ def search(
     random_fraction: float = 0.1,
     directory: Path | None = None,
     progress: Progress | None = None,
+    callbacks: tuple[Any, ...] = (),
 ) -> list[CompressionPoint]:
     """Explore ``space`` with a registered strategy; returns the original and every measured point.
 
@@ -208,7 +210,7 @@ def search(
     settings = {"space": asdict(space), "config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "search.jsonl", run_key(m.base, data, split, settings))
     kmeans = PRODUCERS.get("kmeans")
-    context = ProduceContext(config, train, m.arrays, m.shape, state.pruned)
+    context = ProduceContext(config, train, m.arrays, m.shape, state.pruned, callbacks)
     nets: dict[tuple[str, float], nn.Module] = {}
 
     def pruned_net(method: str, sparsity: float) -> nn.Module:
@@ -217,7 +219,15 @@ def search(
                 f"{method}-{sparsity:g}",
                 m.base,
                 lambda: pruned_network(
-                    m.base, method, sparsity, config.schedules[0], config.steps, config.finetune_epochs, train, m.arrays
+                    m.base,
+                    method,
+                    sparsity,
+                    config.schedules[0],
+                    config.steps,
+                    config.finetune_epochs,
+                    train,
+                    m.arrays,
+                    callbacks,
                 ),
             )
         return nets[(method, sparsity)]

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
@@ -41,6 +42,7 @@ def sweep(
     config: CompressionConfig | None = None,
     directory: Path | None = None,
     progress: Progress | None = None,
+    callbacks: tuple[Any, ...] = (),
 ) -> list[CompressionPoint]:
     """Measure the original network and every variant the producers make of it.
 
@@ -57,12 +59,13 @@ def sweep(
         directory: with it the sweep is resumable (:mod:`biowear.compress.resume`): points and pruned
             networks are kept there as they finish.
         progress: ``progress(label, resumed)`` hears of every point.
+        callbacks: training callbacks of every fine-tuning (e.g. per-epoch progress bars).
 
     Raises:
         ConfigError: an unknown producer or a metric the task does not have, or a folder holding another run.
     """
     config = config or CompressionConfig()
-    m, state, context = _setup(model, data, split, train, config, directory)
+    m, state, context = _setup(model, data, split, train, config, directory, callbacks)
 
     def measure(variant: Variant, make: Callable[[], Produced]) -> CompressionPoint:
         def compute() -> CompressionPoint:
@@ -82,11 +85,12 @@ def _setup(
     train: TrainConfig,
     config: CompressionConfig,
     directory: Path | None,
+    callbacks: tuple[Any, ...] = (),
 ) -> tuple[Measurer, ResumeFile, ProduceContext]:
     m = Measurer(model, data, split, config.metric, config.storage, config.latency_threads)
     settings = {"config": config.to_dict(), "metric": m.metric, "train": asdict(train)}
     state = ResumeFile(directory, "sweep.jsonl", run_key(m.base, data, split, settings))
-    return m, state, ProduceContext(config, train, m.arrays, m.shape, state.pruned)
+    return m, state, ProduceContext(config, train, m.arrays, m.shape, state.pruned, callbacks)
 
 
 def plan(
