@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": (
         "biowear.cli.explore",
-        "Render plots and Markdown/HTML tables of a study from its store (no training).",
+        "Render plots and Markdown/HTML tables of a study from its store (no training; the store is only read).",
     ),
     "demo": (
         "biowear.cli.explore",

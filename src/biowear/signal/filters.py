@@ -5,12 +5,20 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy import ndimage, signal
 
 from biowear.errors import ConfigError
 from biowear.kernels.fixed import QFormat, sos_filter_fixed
 from biowear.kernels.profiler import OpCounts, kernel
 from biowear.registry import Registry
+
+
+def _scipy():
+    """scipy, imported on first use so that ``import biowear.data`` (and ``biowear data list``) starts fast."""
+    import scipy.ndimage
+    import scipy.signal
+
+    return scipy
+
 
 #: Butterworth response types (scipy's ``btype``).
 BUTTERWORTH_KINDS: Registry[str] = Registry("filter kind")
@@ -28,7 +36,7 @@ def resample(x: np.ndarray, fs_in_hz: float, fs_out_hz: float) -> np.ndarray:
     if fs_in_hz == fs_out_hz:
         return x
     ratio = Fraction(fs_out_hz / fs_in_hz).limit_denominator(1000)
-    return signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=0).astype(x.dtype, copy=False)
+    return _scipy().signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=0).astype(x.dtype, copy=False)
 
 
 def bandpass(x: np.ndarray, fs_hz: float, low_hz: float, high_hz: float, order: int = 2) -> np.ndarray:
@@ -38,8 +46,8 @@ def bandpass(x: np.ndarray, fs_hz: float, low_hz: float, high_hz: float, order: 
         raise ConfigError(
             f"band-pass edges must satisfy 0 < low < high < fs/2 = {nyquist} Hz, got {low_hz}-{high_hz} Hz"
         )
-    sos = signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=fs_hz, output="sos")
-    return signal.sosfiltfilt(sos, x, axis=0).astype(x.dtype, copy=False)
+    sos = _scipy().signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=fs_hz, output="sos")
+    return _scipy().signal.sosfiltfilt(sos, x, axis=0).astype(x.dtype, copy=False)
 
 
 def remove_baseline(x: np.ndarray, fs_hz: float, window_s: tuple[float, float] = (0.2, 0.6)) -> np.ndarray:
@@ -52,7 +60,7 @@ def remove_baseline(x: np.ndarray, fs_hz: float, window_s: tuple[float, float] =
     for w in window_s:
         size = max(1, int(round(w * fs_hz)) | 1)  # odd length
         sizes = (size,) + (1,) * (x.ndim - 1)
-        baseline = ndimage.median_filter(baseline, size=sizes, mode="nearest")
+        baseline = _scipy().ndimage.median_filter(baseline, size=sizes, mode="nearest")
     return (x - baseline).astype(x.dtype, copy=False)
 
 
@@ -78,7 +86,7 @@ def butter_sos(
     edges = np.atleast_1d(np.asarray(band_hz, dtype=float))
     if np.any(edges <= 0) or np.any(edges >= fs_hz / 2) or np.any(np.diff(edges) <= 0):
         raise ConfigError(f"filter edges {edges.tolist()} Hz must be increasing and inside (0, {fs_hz / 2}) Hz")
-    return signal.butter(order, edges if edges.size > 1 else edges[0], btype=kind, fs=fs_hz, output="sos")
+    return _scipy().signal.butter(order, edges if edges.size > 1 else edges[0], btype=kind, fs=fs_hz, output="sos")
 
 
 def _sos_ops(y: np.ndarray, x: np.ndarray, sos: np.ndarray, *args: object, **kwargs: object) -> OpCounts:
@@ -96,7 +104,7 @@ def sos_filter(x: np.ndarray, sos: np.ndarray, q: QFormat | None = None) -> np.n
     """
     if q is not None:
         return sos_filter_fixed(q, sos, x)
-    return signal.sosfilt(sos, np.asarray(x, dtype=np.float64), axis=0)
+    return _scipy().signal.sosfilt(sos, np.asarray(x, dtype=np.float64), axis=0)
 
 
 def _ma_ops(y: np.ndarray, x: np.ndarray, width: int, *args: object, **kwargs: object) -> OpCounts:
