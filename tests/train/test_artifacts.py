@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -133,6 +134,27 @@ def test_json_artifacts(tmp_path):
 def test_same_model_same_bytes_whatever_the_file_name(tmp_path):
     task = Task.classification(("a", "b"))
     model = build_model(ResNetLSTMGenes(0, 1, 4), task, (1, 64), seed=0)
-    a = save_model(tmp_path / "one" / "model.pt", model, ResNetLSTMGenes(0, 1, 4), task, (1, 64))
-    b = save_model(tmp_path / "two" / "other.pt", model, ResNetLSTMGenes(0, 1, 4), task, (1, 64))
+    literal = {"kind": "beat", "rule": "priority", "classes": ["a", "b"]}
+    parsed = json.loads('{"kind": "beat", "rule": "priority", "classes": ["a", "b"]}')  # equal, other str objects
+    arch = ResNetLSTMGenes(0, 1, 4)
+    a = save_model(tmp_path / "one" / "model.pt", model, arch, task, (1, 64), recipe=literal, meta={"x": "beat"})
+    b = save_model(tmp_path / "two" / "other.pt", model, arch, task, (1, 64), recipe=parsed, meta={"x": "beat"})
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_cold_and_warm_cache_runs_write_identical_model_files(tmp_path, monkeypatch):
+    """The same seeded run gives the same model.pt bytes whether its data was prepared now or read from the
+    cache (the metadata strings then come from different places)."""
+    from biowear.data import DataConfig, SplitConfig, WindowConfig, make_split, prepare
+    from biowear.train import TrainConfig, train_network
+
+    monkeypatch.setenv("BIOWEAR_CACHE", str(tmp_path / "cache"))
+    cfg = DataConfig(datasets=("synthetic_ecg",), records=("syn000",), fs_hz=128.0, window=WindowConfig("beat", 128))
+    paths = []
+    for run in ("cold", "warm"):
+        data = prepare(cfg)
+        split = make_split(data, SplitConfig(seed=0))
+        train_network(data, split, ResNetLSTMGenes(0, 1, 4), TrainConfig(epochs=1, device="cpu"),
+                      out_dir=tmp_path / run, recipe=cfg.to_dict())  # fmt: skip
+        paths.append(tmp_path / run / "model.pt")
+    assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -162,9 +162,7 @@ def save_model(
         scale = (float(model.target_mean), float(model.target_std))
     elif task.is_regression:
         raise ConfigError("a regression model is saved with its target scale: build it with build_model()")
-    payload = {
-        "format": MODEL_FORMAT,
-        "version": MODEL_VERSION,
+    info = {
         "family": family_of(arch),
         "spec": spec_to_dict(arch),
         "task": task.to_dict(),
@@ -173,12 +171,19 @@ def save_model(
         "input_length": int(input_shape[1]),
         "n_classes": task.n_outputs,
         "fs_hz": fs_hz,
-        "recipe": json.loads(json.dumps(recipe, default=str)) if recipe is not None else None,
+        "recipe": recipe,
         "data_key": data_key,
         "synthetic": bool(synthetic),
         "target_scale": list(scale) if scale else None,
-        "meta": json.loads(json.dumps(dict(meta or {}), default=str)),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    # Everything but the weights travels as one JSON text: the same model gives the same bytes in any process
+    # (nested dicts would be pickled with memo references that depend on string interning).
+    payload = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "info": json.dumps(json_ready(info), sort_keys=True, default=str),
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
     buffer = io.BytesIO()  # serialised in memory: the archive's inner name must not depend on the temporary file
     torch.save(payload, buffer)
@@ -199,6 +204,11 @@ def load_model(path: Path) -> SavedModel:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load fails in many ways on a foreign or corrupt file
         raise ConfigError(f"{path} is not a biowear model file ({type(exc).__name__}: {exc})") from exc
+    if isinstance(saved, dict) and isinstance(saved.get("info"), str):
+        try:
+            saved = {**json.loads(saved["info"]), "state_dict": saved["state_dict"]}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path} is not a biowear model file (unreadable description: {exc})") from exc
     if not isinstance(saved, dict) or "state_dict" not in saved or not ({"spec", "genes"} & set(saved)):
         raise ConfigError(f"{path} is not a biowear model file (no architecture and weights in it)")
     try:
