@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -186,3 +187,19 @@ def test_the_compression_space_keeps_the_search_space_contract():
     assert isinstance(space, SearchSpace)
     check_search_space(space)
     assert space.chromosome_length == 1 + 2 + 2
+
+
+def test_the_control_arm_is_a_reference_never_the_chosen_variant():
+    from biowear.compress.points import CompressionPoint, against_best_reference, best_within_loss
+    from biowear.train.metrics import compute_regression_metrics
+
+    m = compute_regression_metrics(np.zeros(2), np.zeros(2))
+
+    def point(method, quality, compression):
+        return CompressionPoint(method, 0.0, None, quality, 0.0, m, 100.0 / compression, compression, 1, 1, 0.1)
+
+    points = against_best_reference(
+        [point("original", 0.90, 1.0), point("original+finetune", 0.95, 1.0), point("kmeans", 0.94, 6.0)], "accuracy"
+    )
+    assert [round(p.quality_loss, 6) for p in points] == [5.0, 0.0, 1.0]  # against the better of the two
+    assert best_within_loss(points, 0.5) is None and best_within_loss(points, 1.0).method == "kmeans"

@@ -126,8 +126,9 @@ def quality_loss(original: float, new: float, metric: str, unit: str = "") -> tu
 
 def best_within_loss(points: Sequence[CompressionPoint], max_loss: float) -> CompressionPoint | None:
     """The most compressed point whose quality loss is at most ``max_loss`` (in the points' loss unit:
-    percentage points, or the target's unit for an error metric)."""
-    ok = [p for p in points if p.quality_loss <= max_loss + 1e-12]
+    percentage points, or the target's unit for an error metric). The control arm (``original+finetune``) is a
+    reference, never a chosen variant."""
+    ok = [p for p in points if p.quality_loss <= max_loss + 1e-12 and p.method != "original+finetune"]
     return max(ok, key=lambda p: p.compression) if ok else None
 
 
