@@ -45,3 +45,11 @@ def test_lamp_scores_by_hand_and_no_layer_is_emptied():
     assert sum(int(m.sum()) for m in lamp.values()) == 100  # exactly 80% of 500 removed
     extreme = magnitude_masks(params, 0.99, "lamp")
     assert all(float(m.sum()) >= 1 for m in extreme.values())  # every layer keeps its largest weight
+
+
+def test_every_schedule_gets_exactly_the_same_budget():
+    """Issue 11: 6 epochs over 4 stages used to give 1 per stage (4 in all) against one-shot's 6."""
+    from biowear.compress.prune import split_epochs
+
+    assert split_epochs(6, 4) == [1, 1, 2, 2] and split_epochs(2, 3) == [0, 1, 1] and split_epochs(0, 3) == [0, 0, 0]
+    assert all(sum(split_epochs(e, s)) == e for e in range(12) for s in range(1, 6))
