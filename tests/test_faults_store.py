@@ -122,7 +122,7 @@ def test_resume_files_are_written_atomically(tmp_path, monkeypatch):
     state = ResumeFile(tmp_path, "sweep.jsonl", "key")
 
     def crash(obj, f, *args, **kwargs):
-        Path(f).write_bytes(b"half")
+        f.write(b"half")  # torch.save gets the open temporary file
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", crash)

@@ -86,6 +86,7 @@ def data_sines(
     import numpy as np
 
     from biowear.data.sines import sine_windows
+    from biowear.paths import atomic_write
     from biowear.validate import Interval, check_value
 
     check_value("sines", "windows", windows, Interval(int, 8, None))
@@ -96,10 +97,7 @@ def data_sines(
     if out.suffix != ".npz":
         raise ConfigError(f"the output must be a .npz file, got {out}")
     arrays = sine_windows(windows, fs_hz, window_samples, n_channels=channels, n_groups=groups, seed=seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(out)
+    atomic_write(out, lambda fh: np.savez(fh, **arrays))
     console.print(
         f"wrote {out}: {windows} SYNTHETIC windows of {channels} x {window_samples} samples at {fs_hz:g} Hz; "
         "target = frequency (Hz)"

@@ -27,23 +27,12 @@ from torch import nn
 from biowear.compress.points import CompressionPoint
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
+from biowear.paths import atomic_write
 
 #: ``progress(label, resumed)``: a point was measured now (False) or read back from the run folder (True).
 Progress = Callable[[str, bool], None]
 
 log = logging.getLogger(__name__)
-
-
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` then rename ``tmp`` over ``path``: ``path`` is either the old or the whole new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _parse(line: str) -> dict | None:
@@ -83,7 +72,7 @@ class ResumeFile:
             log.warning("%s: dropped its unreadable header line; starting the run over", self.file)
             lines = []
         if not lines:
-            _atomic_write(self.file, lambda tmp: tmp.write_text(header))
+            atomic_write(self.file, lambda fh: fh.write(header.encode()))
             return
         first = _parse(lines[0])
         if first is None or first.get("key") != key:
@@ -106,7 +95,7 @@ class ResumeFile:
                 )
             self.points[entry["label"]] = CompressionPoint.from_dict(entry["point"])
         if dropped or not text.endswith("\n"):  # whole lines only, so the next append starts a line
-            _atomic_write(self.file, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
+            atomic_write(self.file, lambda fh: fh.write(("\n".join(lines) + "\n").encode()))
         self._loaded = set(self.points)
 
     def measure(
@@ -145,7 +134,7 @@ class ResumeFile:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             state = net.state_dict()
-            _atomic_write(path, lambda tmp: torch.save(state, tmp))
+            atomic_write(path, lambda fh: torch.save(state, fh))
         return net
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from biowear.data.fingerprint import content_fingerprint
 from biowear.data.task import Task
 from biowear.errors import ConfigError, DataError
+from biowear.paths import atomic_write
 
 _KEYS = ("x", "y", "fs_hz", "groups", "classes", "channels", "target", "unit", "synthetic")
 
@@ -170,12 +171,10 @@ def save_npz(path: Path, data: ArrayData) -> Path:
     else:
         extra["classes"] = np.asarray(data.task.classes)
     extra["synthetic"] = np.asarray(data.synthetic)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npz")  # written whole, then renamed: never a half-written file
-    np.savez(tmp, x=data.x, y=data.y, fs_hz=np.asarray(data.fs_hz), groups=data.groups, **extra)
-    tmp.replace(path)
-    return path
+    return atomic_write(
+        Path(path),
+        lambda fh: np.savez(fh, x=data.x, y=data.y, fs_hz=np.asarray(data.fs_hz), groups=data.groups, **extra),
+    )
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from biowear.errors import DataError
-from biowear.paths import cache_dir
+from biowear.paths import atomic_write, cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,7 @@ def _read_memo(path: Path) -> dict[str, list]:
 
 def _write_memo(path: Path, memo: dict[str, list]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(memo, sort_keys=True))
-        tmp.replace(path)
+        atomic_write(path, lambda fh: fh.write(json.dumps(memo, sort_keys=True).encode()))
     except OSError as exc:  # a read-only cache only costs re-hashing
         log.warning("cannot write the fingerprint memo %s (%s)", path, exc)
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from biowear.data.task import Task
 from biowear.errors import DataError
+from biowear.paths import atomic_write
 
 #: Bumped when the cache file layout or the windows biowear produces change (invalidates cache files only).
 CACHE_VERSION = 4
@@ -96,8 +97,6 @@ class PreparedDataset:
 
 def save_cache(path: Path, data: PreparedDataset, content: dict[str, str]) -> None:
     """Write ``data`` atomically; ``content`` (dataset -> content fingerprint) is checked by :func:`load_cache`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
     meta = json.dumps(
         {
             "record_keys": data.record_keys,
@@ -108,8 +107,7 @@ def save_cache(path: Path, data: PreparedDataset, content: dict[str, str]) -> No
             "content": content,
         }
     )
-    np.savez(tmp, x=data.x, y=data.y, record_index=data.record_index, meta=np.array(meta))
-    tmp.replace(path)
+    atomic_write(path, lambda fh: np.savez(fh, x=data.x, y=data.y, record_index=data.record_index, meta=np.array(meta)))
 
 
 def load_cache(path: Path, key: str, content: dict[str, str]) -> PreparedDataset | None:

@@ -10,10 +10,8 @@ rename), so a crash never leaves a half-written artifact behind.
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from torch import nn
 from biowear.data.task import Task
 from biowear.errors import ConfigError
 from biowear.models import build_spec, family_of, spec_from_dict, spec_to_dict
+from biowear.paths import atomic_write
 from biowear.train.target import ScaledOutput
 
 MODEL_FORMAT = "biowear-model"
@@ -95,17 +94,6 @@ def build_model(
     return net
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def json_ready(value: Any) -> Any:
     """``value`` with NaN/inf floats replaced by None (JSON has no such numbers) and tuples as lists."""
     if isinstance(value, float):
@@ -123,7 +111,7 @@ def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     """Write a JSON document atomically; NaN/inf (undefined metrics) are written as null, so the file is
     always valid JSON."""
     text = json.dumps(json_ready(doc), indent=2, default=str, allow_nan=False)
-    _atomic_write_bytes(Path(path), lambda tmp: tmp.write_text(text + "\n"))
+    atomic_write(Path(path), lambda fh: fh.write((text + "\n").encode()))
 
 
 def read_json(path: Path, what: str = "JSON file") -> dict[str, Any]:
@@ -185,9 +173,7 @@ def save_model(
         "info": json.dumps(json_ready(info), sort_keys=True, default=str),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
-    buffer = io.BytesIO()  # serialised in memory: the archive's inner name must not depend on the temporary file
-    torch.save(payload, buffer)
-    _atomic_write_bytes(Path(path), lambda tmp: tmp.write_bytes(buffer.getvalue()))
+    atomic_write(Path(path), lambda fh: torch.save(payload, fh))  # to a file object: inner name "archive"
     return Path(path)
 
 
