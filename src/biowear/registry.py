@@ -55,7 +55,11 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            raise ConfigError(f"unknown {self.kind} {name!r}; valid options are: {', '.join(self.names())}") from None
+            raise ConfigError(f"unknown {self.kind} {name!r}; valid options are: {self.choices(', ')}") from None
+
+    def choices(self, sep: str = " | ") -> str:
+        """The registered names joined for help texts and error messages (``"a | b | c"``)."""
+        return sep.join(self._items)
 
     def names(self) -> list[str]:
         """Registered names in registration order."""

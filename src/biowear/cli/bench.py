@@ -146,11 +146,9 @@ def kernel_table(r: BenchResult) -> Table:
 
 @app.command()
 def bench(
-    apps: Annotated[
-        list[str] | None, typer.Argument(help=f"applications (default all): {', '.join(APPS.names())}")
-    ] = None,
+    apps: Annotated[list[str] | None, typer.Argument(help=f"applications (default all): {APPS.choices(', ')}")] = None,
     fixed_point: Annotated[bool, typer.Option("--fixed-point", help="also run the fixed-point mode")] = False,
-    platform: Annotated[list[str] | None, typer.Option(help=f"platform(s): {', '.join(PLATFORMS.names())}")] = None,
+    platform: Annotated[list[str] | None, typer.Option(help=f"platform(s): {PLATFORMS.choices(', ')}")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write all results as JSON")] = None,
     kernels: Annotated[bool, typer.Option(help="print the per-kernel table of every run")] = False,
     quick: Annotated[bool, typer.Option(help="small training/test sets (for smoke runs)")] = False,

@@ -58,20 +58,20 @@ def compress(
     methods: Annotated[
         str | None,
         typer.Option(
-            help=f"pruning methods: {','.join(PRUNE_METHODS)} or <importance>-<scope> (default: layer,global)"
+            help=f"pruning methods: {PRUNE_METHODS.choices(',')} or <importance>-<scope> (default: layer,global)"
         ),
     ] = None,
     importance: Annotated[
-        str, typer.Option(help=f"pruning importances ({','.join(IMPORTANCES)}), crossed with --scope")
+        str, typer.Option(help=f"pruning importances ({IMPORTANCES.choices(',')}), crossed with --scope")
     ] = "",
-    scope: Annotated[str, typer.Option(help=f"pruning scopes ({','.join(SCOPES)}), crossed with --importance")] = "",
+    scope: Annotated[str, typer.Option(help=f"pruning scopes ({SCOPES.choices(',')}), crossed with --importance")] = "",
     sparsity: Annotated[str, typer.Option(help="comma-separated sparsities in (0, 1)")] = "0.5,0.7,0.9",
     bits: Annotated[str, typer.Option(help="comma-separated k-means bits in 1..8")] = "2,4,6,8",
     finetune_epochs: Annotated[int, typer.Option(help="total fine-tuning epochs of every pruning schedule")] = 2,
     structured: Annotated[
         str, typer.Option(help="comma-separated channel ratios in (0, 1) for structured pruning (empty: none)")
     ] = "",
-    schedule: Annotated[str, typer.Option(help=f"pruning schedules: {','.join(SCHEDULES)}")] = "one-shot",
+    schedule: Annotated[str, typer.Option(help=f"pruning schedules: {SCHEDULES.choices(',')}")] = "one-shot",
     steps: Annotated[int, typer.Option(help="stages of the iterative/multistage schedules")] = 3,
     metric: Annotated[
         str | None,
@@ -90,14 +90,14 @@ def compress(
         ),
     ] = 0.2,
     storage_format: Annotated[
-        str, typer.Option(help=f"sparse weight layout: {' | '.join(STORAGE_LAYOUTS)} (auto: smallest per tensor)")
+        str, typer.Option(help=f"sparse weight layout: {STORAGE_LAYOUTS.choices()} (auto: smallest per tensor)")
     ] = "auto",
     index_bits: Annotated[int, typer.Option(help="gap width of the relative format")] = 4,
     huffman: Annotated[bool, typer.Option(help="Huffman-code the code and gap streams")] = True,
     other_bits: Annotated[int, typer.Option(help="bits of biases and batch-norm values: 32 or 16")] = 32,
     int8: Annotated[bool, typer.Option(help="also measure int8 post-training quantisation (int8 kernels)")] = True,
     qat_epochs: Annotated[int, typer.Option(help="epochs of int8 quantisation-aware training (0: none)")] = 0,
-    int8_engine: Annotated[str, typer.Option(help=f"int8 kernel library: {' | '.join(INT8_ENGINES)}")] = "x86",
+    int8_engine: Annotated[str, typer.Option(help=f"int8 kernel library: {INT8_ENGINES.choices()}")] = "x86",
     int8_lstm: Annotated[
         str,
         typer.Option(
@@ -108,7 +108,7 @@ def compress(
         str,
         typer.Option(
             help="grid (every combination, plus int8/structured) or a search strategy over method x sparsity x "
-            f"bits: {' | '.join(STRATEGIES)} (both resumable in --out)"
+            f"bits: {STRATEGIES.choices()} (both resumable in --out)"
         ),
     ] = "grid",
     population: Annotated[int, typer.Option(help="GA population of a search strategy")] = 12,

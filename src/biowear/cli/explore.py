@@ -148,6 +148,16 @@ def load_synthetic_flag(cfg) -> bool:
     return bool(load_data(cfg.data).synthetic)
 
 
+# The overrides `explore` and `compare` share (each gives the study a new name unless --study names it);
+# "\\[" keeps rich from reading a TOML section name as markup.
+AlphaOption = Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")]
+EpochsOption = Annotated[int | None, typer.Option(help="override \\[train] epochs; new study name")]
+RecordsOption = Annotated[str | None, typer.Option(help="override \\[data] records (comma-separated); new study name")]
+SeedOption = Annotated[
+    int | None, typer.Option(help="override the strategy, \\[train] and \\[split] seeds; new study name")
+]
+
+
 @app.command()
 def explore(
     config: Annotated[
@@ -156,18 +166,14 @@ def explore(
     directory: Annotated[Path, typer.Option("--dir", help="study folder (store.sqlite, models/, report/)")] = Path(
         "runs/explore"
     ),
-    strategy: Annotated[str, typer.Option(help=" | ".join(STRATEGIES.names()))] = "nsga2",
+    strategy: Annotated[str, typer.Option(help=STRATEGIES.choices())] = "nsga2",
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
-    executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
+    executor: Annotated[str, typer.Option(help=EXECUTORS.choices())] = "local",
     workers: int = 2,
-    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
-    epochs: Annotated[int | None, typer.Option(help="override [train] epochs; new study name")] = None,
-    records: Annotated[
-        str | None, typer.Option(help="override [data] records (comma-separated); new study name")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="override the strategy, [train] and [split] seeds; new study name")
-    ] = None,
+    alpha: AlphaOption = None,
+    epochs: EpochsOption = None,
+    records: RecordsOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Explore the architecture space with one strategy; resumable; writes a report."""
     from biowear.report import render_study_report
@@ -187,16 +193,12 @@ def compare(
     ] = None,
     directory: Annotated[Path, typer.Option("--dir", help="study folder")] = Path("runs/explore"),
     study: Annotated[str | None, typer.Option(help="override the study name")] = None,
-    executor: Annotated[str, typer.Option(help=" | ".join(EXECUTORS.names()))] = "local",
+    executor: Annotated[str, typer.Option(help=EXECUTORS.choices())] = "local",
     workers: int = 2,
-    alpha: Annotated[float | None, typer.Option(help="quality weight (beta = 1 - alpha); new study name")] = None,
-    epochs: Annotated[int | None, typer.Option(help="override [train] epochs; new study name")] = None,
-    records: Annotated[
-        str | None, typer.Option(help="override [data] records (comma-separated); new study name")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="override the strategy, [train] and [split] seeds; new study name")
-    ] = None,
+    alpha: AlphaOption = None,
+    epochs: EpochsOption = None,
+    records: RecordsOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive."""
     from biowear.report import compare_rows, render_study_report

@@ -16,6 +16,7 @@ from rich.table import Table
 from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.cli.common import progress as _progress
 from biowear.data.config import FILTERS, NORMALISATIONS
+from biowear.data.labels import LABEL_MAPS
 from biowear.data.splits import SPLIT_KINDS
 from biowear.data.windows import WINDOW_KINDS, WINDOW_RULES
 from biowear.errors import ConfigError
@@ -45,10 +46,6 @@ def _labels_arg(classes: str) -> str | dict[str, list[str]]:
 
 def _split_records(text: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in text.split(",") if r.strip()) if text else ()
-
-
-def _choices(registry) -> str:
-    return " | ".join(registry.names())
 
 
 def _data_sources(
@@ -157,7 +154,7 @@ def train(
             "blocks=5,filters=32,... (ecg_cnn; default = published)"
         ),
     ] = None,
-    family: Annotated[str, typer.Option(help=f"model family: {_choices(FAMILIES)}")] = "resnet_lstm",
+    family: Annotated[str, typer.Option(help=f"model family: {FAMILIES.choices()}")] = "resnet_lstm",
     dataset: Annotated[
         list[str],
         typer.Option(help="dataset name(s); repeat to pool (default synthetic_ecg); with --data-dir/--npz: its name"),
@@ -169,20 +166,20 @@ def train(
         Path | None, typer.Option(help=".npz arrays: x (windows x channels x samples), y, fs_hz[, groups, classes]")
     ] = None,
     channels: Annotated[str | None, typer.Option(help="channels by name, comma-separated, e.g. MLII,V5")] = None,
-    classes: Annotated[str, typer.Option(help="binary | aami5 | vf | path to a TOML [classes] map")] = "binary",
+    classes: Annotated[str, typer.Option(help=f"{LABEL_MAPS.choices()} | path to a TOML \\[classes] map")] = "binary",
     records: Annotated[str | None, typer.Option(help="comma-separated record subset")] = None,
-    window: Annotated[str, typer.Option(help=_choices(WINDOW_KINDS))] = "fixed",
+    window: Annotated[str, typer.Option(help=WINDOW_KINDS.choices())] = "fixed",
     window_samples: int = 256,
     stride_samples: Annotated[int | None, typer.Option(help="fixed-window step (default: no overlap)")] = None,
-    rule: Annotated[str, typer.Option(help=f"fixed-window label rule: {_choices(WINDOW_RULES)}")] = "priority",
+    rule: Annotated[str, typer.Option(help=f"fixed-window label rule: {WINDOW_RULES.choices()}")] = "priority",
     fs_hz: Annotated[float | None, typer.Option(help="resample to this rate (default: native)")] = None,
     filter: Annotated[
-        str | None, typer.Option(help=f"{_choices(FILTERS)} (default: bandpass; none for --npz arrays)")
+        str | None, typer.Option(help=f"{FILTERS.choices()} (default: bandpass; none for --npz arrays)")
     ] = None,
     normalize: Annotated[
-        str | None, typer.Option(help=f"{_choices(NORMALISATIONS)} (default: window; none for --npz arrays)")
+        str | None, typer.Option(help=f"{NORMALISATIONS.choices()} (default: window; none for --npz arrays)")
     ] = None,
-    split: Annotated[str, typer.Option(help=_choices(SPLIT_KINDS))] = "random",
+    split: Annotated[str, typer.Option(help=SPLIT_KINDS.choices())] = "random",
     train_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
     val_records: Annotated[str | None, typer.Option(help="records for split=records (optional)")] = None,
     test_records: Annotated[str | None, typer.Option(help="records for split=records")] = None,
@@ -191,10 +188,10 @@ def train(
     lr: float = 1e-3,
     patience: int = 3,
     grad_clip: Annotated[float, typer.Option(help="gradient-norm clip; 0 disables")] = 1.0,
-    class_weighting: Annotated[str, typer.Option(help=_choices(CLASS_WEIGHTINGS))] = "none",
+    class_weighting: Annotated[str, typer.Option(help=CLASS_WEIGHTINGS.choices())] = "none",
     seed: int = 0,
-    device: Annotated[str, typer.Option(help=_choices(DEVICES))] = "auto",
-    regression_loss: Annotated[str, typer.Option(help=f"regression tasks: {_choices(REGRESSION_LOSSES)}")] = "l1",
+    device: Annotated[str, typer.Option(help=DEVICES.choices())] = "auto",
+    regression_loss: Annotated[str, typer.Option(help=f"regression tasks: {REGRESSION_LOSSES.choices()}")] = "l1",
     out: Annotated[Path | None, typer.Option(help="folder for model.pt, run.json and config.json")] = None,
 ) -> None:
     """Train and evaluate one network of any registered family (classification or regression); print metrics
