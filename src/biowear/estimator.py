@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from biowear.data.arrays import task_and_labels
 from biowear.data.task import Task
 from biowear.errors import ConfigError, DataError
 from biowear.train import TrainConfig, build_model, evaluate, fit, predict, predict_proba, save_model
@@ -58,12 +59,9 @@ class Network:
         y = np.asarray(y)
         if y.ndim != 1:
             raise DataError(f"labels must be one value per window (1-D), got shape {y.shape}")
-        if np.issubdtype(y.dtype, np.floating):
-            return Task.regression(self.target, self.unit), y.astype(np.float32)
-        classes, index = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise DataError(f"classification needs at least two classes in y, got {list(classes)}")
-        return Task.classification(tuple(str(c) for c in classes)), index.astype(np.int64)
+        if not np.issubdtype(y.dtype, np.floating) and len(np.unique(y)) < 2:
+            raise DataError(f"classification needs at least two classes in y, got {list(np.unique(y))}")
+        return task_and_labels("fit(): y", y, target=self.target, unit=self.unit)
 
     def _encode(self, y: np.ndarray) -> np.ndarray:
         if self.task_.is_regression:

@@ -54,7 +54,12 @@ def _strings(source: str, key: str, value: object, n: int | None = None) -> tupl
     return tuple(str(v) for v in arr)
 
 
-def _task_and_labels(source: str, y: np.ndarray, classes: object, target: str, unit: str) -> tuple[Task, np.ndarray]:
+def task_and_labels(
+    source: str, y: np.ndarray, classes: object = None, target: str = "target", unit: str = ""
+) -> tuple[Task, np.ndarray]:
+    """The task labels ``y`` imply and ``y`` encoded for it: float targets are regression (float32); integer,
+    boolean or string labels are classes (``classes`` names integer labels; default the sorted distinct
+    values), encoded as int64 indices. Errors name ``source`` and the offending key."""
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)):
             raise _fail(source, "y", f"holds {int(np.count_nonzero(~np.isfinite(y)))} NaN/inf target(s)")
@@ -113,7 +118,7 @@ def validate_arrays(
     if fs.size != 1 or fs.dtype.kind not in "fiu" or not np.isfinite(fs).all() or float(fs.reshape(())) <= 0:
         raise _fail(source, "fs_hz", f"must be one positive number (Hz), got {fs_hz!r}")
     try:
-        task, labels = _task_and_labels(source, ya, classes, str(target), str(unit))
+        task, labels = task_and_labels(source, ya, classes, str(target), str(unit))
     except ConfigError as exc:  # e.g. a single class
         raise _fail(source, "y", f"does not define a task: {exc}") from None
     if groups is None:
