@@ -171,45 +171,34 @@ def compress(
     from biowear.cli.common import progress as _bars
     from biowear.cli.train import EpochBars
 
-    bar = _bars()
-    bar.start()
-    fine_tuning = (EpochBars(bar, lines=True),)  # every fine-tuning epoch shows a bar and a line
-    try:
-        points = _measure(strategy, saved, data, parts, train_cfg, settings, shown, alpha, population, generations,
-                          out, fine_tuning)  # fmt: skip
-    finally:
-        bar.stop()
+    with _bars() as bar:
+        fine_tuning = (EpochBars(bar, lines=True),)  # every fine-tuning epoch shows a bar and a line
+        if strategy != "grid":
+            from biowear.compress.search import search
+            from biowear.search.objective import Objective
+            from biowear.search.strategies import GAConfig
+
+            multi = STRATEGIES.get(strategy).multi_objective_capable
+            points = search(
+                saved.model,
+                data,
+                parts,
+                train_cfg,
+                settings,
+                strategy=strategy,
+                objective=Objective(shown, alpha=alpha, beta=1 - alpha, mode="multi" if multi else "weighted"),
+                ga=GAConfig(population=population, generations=generations),
+                directory=out,
+                progress=_progress,
+                callbacks=fine_tuning,
+            )
+        else:
+            from biowear.compress.sweep import sweep
+
+            points = sweep(
+                saved.model, data, parts, train_cfg, settings, directory=out, progress=_progress, callbacks=fine_tuning
+            )
     _report(points, label, shown, max_loss_pp, synthetic, out)
-
-
-def _measure(strategy, saved, data, parts, train_cfg, settings, shown, alpha, population, generations, out, callbacks):
-    """Run the grid sweep or a compression search with progress lines."""
-    if strategy != "grid":
-        from biowear.compress.search import search
-        from biowear.search.objective import Objective
-        from biowear.search.strategies import GAConfig
-
-        multi = STRATEGIES.get(strategy).multi_objective_capable
-        points = search(
-            saved.model,
-            data,
-            parts,
-            train_cfg,
-            settings,
-            strategy=strategy,
-            objective=Objective(shown, alpha=alpha, beta=1 - alpha, mode="multi" if multi else "weighted"),
-            ga=GAConfig(population=population, generations=generations),
-            directory=out,
-            progress=_progress,
-            callbacks=callbacks,
-        )
-    else:
-        from biowear.compress.sweep import sweep
-
-        points = sweep(
-            saved.model, data, parts, train_cfg, settings, directory=out, progress=_progress, callbacks=callbacks
-        )
-    return points
 
 
 def _progress(label: str, resumed: bool) -> None:
