@@ -73,3 +73,13 @@ def test_api_errors(explored, tmp_path):
     with pytest.raises(ConfigError, match="not a biowear model file"):
         (tmp_path / "junk.pt").write_text("x")
         bw.predict(tmp_path / "junk.pt", arrays["x"][:2])
+
+
+def test_in_memory_arrays_with_other_groups_get_their_own_file(tmp_path):
+    """Arrays equal in x and y but grouped differently must not reuse the first file (that would silently
+    split by the wrong subjects)."""
+    arrays = bw.sine_windows(n_windows=40, window_samples=64, seed=0)
+    regrouped = dict(arrays, groups=np.array([f"g{i % 2}" for i in range(40)]))
+    a = bw.data_config(arrays, tmp_path).sources[0][1]
+    b = bw.data_config(regrouped, tmp_path).sources[0][1]
+    assert a != b and bw.data_config(arrays, tmp_path).sources[0][1] == a

@@ -21,6 +21,7 @@ caches are shared between the API and ``biowear ...`` commands.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ import numpy as np
 from biowear.compress.config import CompressionConfig
 from biowear.compress.points import CompressionPoint, best_within_loss
 from biowear.data import DataConfig, PreparedDataset, SplitConfig, make_split, prepare
-from biowear.data.arrays import save_npz, validate_arrays
+from biowear.data.arrays import content_digest, save_npz, validate_arrays
 from biowear.errors import ConfigError
 from biowear.search import Constraints, GAConfig, Objective, Point, StrategyResult, Study, StudyConfig
 from biowear.search.evaluate import load_data as _study_data
@@ -69,8 +70,10 @@ def data_config(data: DataLike | None, directory: Path | None = None, **recipe: 
             data.get("channels"), str(data.get("target", "target")), str(data.get("unit", "")), source="arrays",
             synthetic=bool(data.get("synthetic", False)),
         )  # fmt: skip
-        digest = hashlib.sha256(np.ascontiguousarray(arrays.x).tobytes() + np.asarray(arrays.y).tobytes())
-        path = Path(directory) / "data" / f"arrays-{digest.hexdigest()[:12]}.npz"
+        described = {"task": arrays.task.to_dict(), "fs_hz": arrays.fs_hz, "channels": arrays.channels,
+                     "synthetic": arrays.synthetic, "values": content_digest(arrays)}  # fmt: skip
+        digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+        path = Path(directory) / "data" / f"arrays-{digest[:12]}.npz"  # same content, same file
         if not path.exists():
             save_npz(path, arrays)
         recipe.setdefault("filter", "none")

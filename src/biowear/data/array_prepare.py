@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from biowear.data.arrays import ArrayData, validate_arrays
+from biowear.data.arrays import ArrayData, content_digest, validate_arrays
 from biowear.data.config import FILTERS, NORMALISATIONS, DataConfig
 from biowear.data.labels import LabelMap
 from biowear.data.prepared import PreparedDataset
@@ -149,13 +149,10 @@ def from_arrays(
     """
     arrays = validate_arrays(x, y, fs_hz, groups, classes, channels, target, unit, source=name, synthetic=synthetic)
     config = config or DataConfig(filter="none", normalize="none")
-    h = hashlib.sha256()
-    for a in (arrays.x, arrays.y, arrays.groups.astype(str)):
-        h.update(np.ascontiguousarray(a).tobytes())
     cfg = {k: v for k, v in config.to_dict().items() if k not in ("datasets", "records", "window", "sources")}
     text = json.dumps(
         {
-            "arrays": h.hexdigest(),
+            "arrays": content_digest(arrays),
             "task": arrays.task.to_dict(),
             "fs_hz": arrays.fs_hz,
             "channels": arrays.channels,
