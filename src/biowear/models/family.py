@@ -233,8 +233,8 @@ def family_of_network(model: nn.Module) -> tuple[Family, Any] | None:
         arch = getattr(model, attr, None)
         if arch is None:
             continue
-        for name in FAMILIES:
-            family = FAMILIES.get(name)
-            if type(arch) is family.arch_type:
-                return family, arch
+        try:
+            return family_for(arch), arch
+        except ConfigError:
+            continue
     return None

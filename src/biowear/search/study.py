@@ -93,10 +93,10 @@ class Study:
         """Prepare the data and check the records, the space's feasibility, the metric and the quality limit."""
         config = self.config
         data = load_data(config.data)
-        task = getattr(data, "task", None)
-        regression = bool(task is not None and task.is_regression)
+        task = data.task
+        regression = task.is_regression
         self.classes = tuple(data.classes)
-        n_outputs = task.n_outputs if task is not None else len(data.classes)
+        n_outputs = task.n_outputs
         self.space = ArchitectureSpace(
             config.family, config.bounds, (data.x.shape[1], data.x.shape[2]), n_outputs, config.constraints
         )

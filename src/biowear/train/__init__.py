@@ -16,7 +16,7 @@ from biowear.train.fit import (
     predict_proba,
 )
 from biowear.train.metrics import Metrics, RegressionMetrics, compute_metrics, compute_regression_metrics
-from biowear.train.run import TrainRun, task_of, train_network
+from biowear.train.run import TrainRun, train_network
 from biowear.train.target import ScaledOutput
 
 __all__ = [
@@ -41,6 +41,5 @@ __all__ = [
     "predict_outputs",
     "predict_proba",
     "save_model",
-    "task_of",
     "train_network",
 ]

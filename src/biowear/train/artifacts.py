@@ -247,7 +247,7 @@ def check_matches(saved: SavedModel, data: Any) -> None:
     Raises:
         ConfigError: naming the model's and the data's side of the first difference.
     """
-    task = data.task if hasattr(data, "task") else Task.classification(tuple(data.classes))
+    task = data.task
     if task.kind != saved.task.kind:
         raise ConfigError(f"the model is a {saved.task.kind} model but the data is a {task.kind} task")
     if task.classes != saved.task.classes:

@@ -20,12 +20,6 @@ from biowear.train.metrics import Metrics, RegressionMetrics
 from biowear.train.target import target_scale
 
 
-def task_of(data: Any) -> Task:
-    """The task of prepared data (classification by its classes when the data carries no task)."""
-    task = getattr(data, "task", None)
-    return task if isinstance(task, Task) else Task.classification(tuple(data.classes))
-
-
 @dataclass(frozen=True)
 class TrainRun:
     """Everything one run produced (serialisable with :meth:`to_dict`)."""
@@ -94,7 +88,7 @@ def train_network(
     ``model.pt`` (:func:`biowear.train.artifacts.save_model`, with ``recipe``: the data configuration) and
     ``run.json``.
     """
-    task = task_of(data)
+    task = data.task
     shape = (int(data.x.shape[1]), int(data.x.shape[2]))
     y_train = data.y[split.train]
     scale = target_scale(y_train) if task.is_regression else None
