@@ -233,6 +233,8 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
         )
     else:
         console.print(f"best within {max_loss} {unit}: no compressed variant loses that little")
-    if any(p.method == "original+finetune" for p in points):
+    from biowear.compress.points import CONTROL
+
+    if any(p.method == CONTROL for p in points):
         console.print("losses are against the better of the original and original+finetune (the control arm)")
     console.print(f"report: {render_compression_report(points, out, metric, chosen, synthetic)}")

@@ -13,6 +13,9 @@ from typing import Any
 
 from biowear.train.metrics import Metrics, RegressionMetrics, lower_is_better
 
+#: The method name of the control arm: the original fine-tuned like the variants, nothing compressed.
+CONTROL = "original+finetune"
+
 #: Metrics whose loss is a plain difference of unitless values (not percentage points).
 _UNITLESS = frozenset({"pearson_r"})
 
@@ -128,7 +131,7 @@ def best_within_loss(points: Sequence[CompressionPoint], max_loss: float) -> Com
     """The most compressed point whose quality loss is at most ``max_loss`` (in the points' loss unit:
     percentage points, or the target's unit for an error metric). The control arm (``original+finetune``) is a
     reference, never a chosen variant."""
-    ok = [p for p in points if p.quality_loss <= max_loss + 1e-12 and p.method != "original+finetune"]
+    ok = [p for p in points if p.quality_loss <= max_loss + 1e-12 and p.method != CONTROL]
     return max(ok, key=lambda p: p.compression) if ok else None
 
 
@@ -140,7 +143,7 @@ def against_best_reference(points: Sequence[CompressionPoint], metric: str, unit
 
     from biowear.train.metrics import lower_is_better
 
-    refs = [p.quality for p in points if p.method in ("original", "original+finetune")]
+    refs = [p.quality for p in points if p.method in ("original", CONTROL)]
     if len(refs) < 2:
         return list(points)
     reference = min(refs) if lower_is_better(metric) else max(refs)

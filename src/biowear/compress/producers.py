@@ -25,7 +25,7 @@ from torch import nn
 from biowear.compress.config import CompressionConfig
 from biowear.compress.importance import PruneMethod, prune_method
 from biowear.compress.int8 import int8_storage_bytes, qat_int8, quantize_int8
-from biowear.compress.points import CompressionPoint
+from biowear.compress.points import CONTROL, CompressionPoint
 from biowear.compress.prune import prune, schedule
 from biowear.compress.quantize import StorageFormat, kmeans_quantize, quantized_storage_bytes
 from biowear.compress.structured import structured_prune
@@ -54,8 +54,6 @@ class Variant:
 
 #: The untouched network every sweep measures first.
 ORIGINAL = Variant("original")
-#: The method name of the control arm (the original fine-tuned like the variants, nothing compressed).
-CONTROL = "original+finetune"
 
 
 @dataclass(frozen=True)
