@@ -27,7 +27,7 @@ from biowear.compress.rules import SPARSITY
 from biowear.errors import ConfigError
 from biowear.models.family import family_of_network
 from biowear.models.layers import LastStepLSTM
-from biowear.train.target import ScaledOutput
+from biowear.train.target import ScaledInput, ScaledOutput
 from biowear.validate import check_value
 
 
@@ -110,7 +110,7 @@ def structured_prune(
     """
     import torch_pruning as tp
 
-    if isinstance(model, ScaledOutput):  # a regression network: prune the wrapped network, keep the scaling
+    if isinstance(model, (ScaledOutput, ScaledInput)):  # prune the wrapped network, keep the fixed scaling
         return structured_prune(model.net, input_shape, ratio, lstm)
     check_value("structured_prune", "ratio", ratio, SPARSITY)
     model.eval()

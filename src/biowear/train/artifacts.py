@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from biowear.data.task import Task
 from biowear.errors import ConfigError
 from biowear.models import build_spec, family_of, spec_from_dict, spec_to_dict
 from biowear.paths import atomic_write
-from biowear.train.target import ScaledOutput
+from biowear.train.target import ScaledInput, ScaledOutput, unwrap
 
 MODEL_FORMAT = "biowear-model"
 MODEL_VERSION = 2
@@ -84,10 +84,16 @@ def build_model(
     input_shape: tuple[int, int],
     seed: int | None = None,
     target: tuple[float, float] | None = None,
+    inputs: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> nn.Module:
     """The network of an architecture for a task: ``task.n_outputs`` outputs, wrapped in
+    :class:`ScaledInput` when per-channel input statistics ``inputs`` (means, stds) are given, and in
     :class:`ScaledOutput` for a regression task."""
     net = build_spec(family_arch, input_shape[0], task.n_outputs, input_shape[1], seed=seed)
+    if inputs is not None:
+        if len(inputs[0]) != input_shape[0]:
+            raise ConfigError(f"input scale has {len(inputs[0])} channel(s); the network takes {input_shape[0]}")
+        net = ScaledInput(net, inputs[0], inputs[1])
     if task.is_regression:
         mean, std = target or (0.0, 1.0)
         net = ScaledOutput(net, mean, std)
@@ -143,12 +149,10 @@ def save_model(
     """Save a network and what it was trained for to ``path`` (atomically).
 
     A regression network must be a :class:`ScaledOutput` (as :func:`build_model` makes it); its target scale
-    is recorded.
+    is recorded, as is the input scale of a :class:`ScaledInput`.
     """
-    scale = None
-    if isinstance(model, ScaledOutput):
-        scale = (float(model.target_mean), float(model.target_std))
-    elif task.is_regression:
+    _, scale, inputs = unwrap(model)
+    if scale is None and task.is_regression:
         raise ConfigError("a regression model is saved with its target scale: build it with build_model()")
     info = {
         "family": family_of(arch),
@@ -163,6 +167,7 @@ def save_model(
         "data_key": data_key,
         "synthetic": bool(synthetic),
         "target_scale": list(scale) if scale else None,
+        "input_scale": [list(inputs[0]), list(inputs[1])] if inputs else None,
         "meta": dict(meta or {}),
     }
     # Everything but the weights travels as one JSON text: the same model gives the same bytes in any process
@@ -206,7 +211,8 @@ def load_model(path: Path) -> SavedModel:
             task = Task.classification(tuple(classes))
         shape = (int(saved["in_channels"]), int(saved["input_length"]))
         scale = tuple(saved["target_scale"]) if saved.get("target_scale") else None
-        model = build_model(arch, task, shape, seed=0, target=scale)  # type: ignore[arg-type]
+        inputs = saved.get("input_scale")
+        model = build_model(arch, task, shape, seed=0, target=scale, inputs=inputs)  # type: ignore[arg-type]
         model.load_state_dict(saved["state_dict"])
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
