@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("search",),
     ("compress",),
     ("export",),
-    ("bench",),
+    ("bench", "hr"),  # the applications: BiomedBench pipelines, heart rate from PPG
     ("report",),
     ("cli",),
     ("biowear", "api", "estimator", "testing"),  # the top-level API: __init__, api, estimator, testing

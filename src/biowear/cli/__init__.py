@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "first Pareto network, cost table.",
     ),
     "data": ("biowear.cli.data", "List, inspect and download datasets."),
+    "hr": (
+        "biowear.cli.hr",
+        "Heart rate from wrist PPG + accelerometer: train the PULSE teacher and distilled student, evaluate\n"
+        "leave one subject out, predict a recording.",
+    ),
 }
 
 #: errno -> what to do about it (the first half of the message names the path and the system's reason).
