@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,9 @@ from rich.table import Table
 from biowear.cli.common import app, console
 from biowear.cli.common import progress as _progress
 from biowear.errors import BiowearError, ConfigError
+
+if TYPE_CHECKING:
+    from biowear.data import WindowDataset
 
 data_app = typer.Typer(no_args_is_help=True, help="List, inspect and download datasets.")
 app.add_typer(data_app, name="data")
@@ -38,9 +41,12 @@ def data_info(name: str) -> None:
     """Show a dataset's records and annotation counts (reads every record)."""
     from collections import Counter
 
-    from biowear.data import get_dataset
+    from biowear.data import WindowDataset, get_dataset
 
     ds = get_dataset(name)
+    if isinstance(ds, WindowDataset):
+        _window_info(ds)
+        return
     if not ds.available():
         raise BiowearError(f"dataset {name} is not present under the data root; run `biowear data download {name}`")
     counts: Counter[str] = Counter()
@@ -59,13 +65,32 @@ def data_info(name: str) -> None:
     console.print("annotation counts: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
 
 
+def _window_info(ds: WindowDataset) -> None:
+    """Windows, groups and targets of an already-windowed dataset (its load error says what is missing)."""
+    import numpy as np
+
+    with console.status(f"windowing {ds.name} ..."):
+        arrays = ds.load_arrays()
+    groups, counts = np.unique(arrays.groups, return_counts=True)
+    console.print(
+        f"{ds.name}: {len(arrays.y)} windows of {arrays.x.shape[1]} x {arrays.x.shape[2]} samples at "
+        f"{arrays.fs_hz:g} Hz, channels {', '.join(arrays.channels)}; {arrays.task.label()}"
+    )
+    console.print("windows per group: " + ", ".join(f"{g} {n}" for g, n in zip(groups, counts)))
+    if arrays.task.is_regression:
+        console.print(f"target: mean {arrays.y.mean():.4g}, range {arrays.y.min():.4g}..{arrays.y.max():.4g}")
+
+
 @data_app.command("download")
 def data_download(name: str) -> None:
     """Download a PhysioNet dataset into the data root with wfdb."""
     from biowear.data import get_dataset
     from biowear.data.datasets import WFDBDataset
+    from biowear.data.hr import HRDataset
 
     ds = get_dataset(name)
+    if isinstance(ds, HRDataset):  # licence terms: research use on request, no programmatic download
+        raise ConfigError(f"dataset {name} cannot be downloaded by biowear; put {ds.expected} in {ds.directory()}")
     if not isinstance(ds, WFDBDataset):
         raise ConfigError(f"dataset {name} is generated locally and needs no download")
     console.print(f"downloading {name} from PhysioNet into {ds.directory()} ...")

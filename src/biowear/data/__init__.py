@@ -1,5 +1,5 @@
-"""Records, datasets (built-ins, WFDB folders, ``.npz`` arrays), tasks, label maps, windowing, splits and
-prepared (cached) datasets.
+"""Records, datasets (built-ins, WFDB folders, ``.npz`` arrays, the heart-rate datasets of
+:mod:`biowear.data.hr`), tasks, label maps, windowing, splits and prepared (cached) datasets.
 
 Importing the package loads neither ``wfdb`` nor scikit-learn (they are imported where used), so CLI help
 texts can read the registries cheaply.
@@ -8,7 +8,7 @@ texts can read the registries cheaply.
 from __future__ import annotations
 
 from biowear.data.array_prepare import from_arrays
-from biowear.data.arrays import ArrayData, ArrayDataset, load_npz, save_npz, validate_arrays
+from biowear.data.arrays import ArrayData, ArrayDataset, WindowDataset, load_npz, save_npz, validate_arrays
 from biowear.data.config import FILTERS, NORMALISATIONS, DataConfig
 from biowear.data.datasets import DATASETS, Dataset, get_dataset
 from biowear.data.folder import WFDBFolderDataset
@@ -45,6 +45,7 @@ __all__ = [
     "WFDBFolderDataset",
     "WINDOW_KINDS",
     "WINDOW_RULES",
+    "WindowDataset",
     "WindowConfig",
     "WindowKind",
     "code_kind",

@@ -17,6 +17,7 @@ File layout (``numpy.savez``):
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,8 +192,50 @@ def save_npz(path: Path, data: ArrayData) -> Path:
     )
 
 
+class WindowDataset(ABC):
+    """A dataset whose windows are already cut (the array-style dataset protocol): ``.npz`` files and the
+    heart-rate datasets (:mod:`biowear.data.hr`). ``prepare`` turns its :class:`ArrayData` into a prepared
+    dataset; its "records" are the groups (subjects) of the arrays, so record and group splits work.
+
+    Subclasses implement :meth:`record_ids`, :meth:`load_arrays` and :meth:`fingerprint`.
+
+    Attributes:
+        name: registry (or source) name; groups are addressed as ``name/group``.
+        description: one line for ``biowear data list``.
+        fs_hz: the rate of the windows :meth:`load_arrays` returns when no rate is asked for.
+        synthetic: True for generated data.
+    """
+
+    name: str
+    description: str
+    fs_hz: float
+    synthetic: bool = False
+
+    @abstractmethod
+    def record_ids(self) -> tuple[str, ...]:
+        """The groups (subjects) of the windows: the "records" that ``DataConfig.records`` and splits name."""
+
+    @abstractmethod
+    def load_arrays(self, fs_hz: float | None = None, channels: tuple[str, ...] | None = None) -> ArrayData:
+        """The windows: at ``fs_hz`` and with ``channels`` when the dataset cuts them itself (None: its
+        defaults); a dataset of fixed windows returns its own (``prepare`` then resamples and selects)."""
+
+    @abstractmethod
+    def fingerprint(self, root: Path | None = None) -> str:
+        """A short hash of the data's contents (in cache keys)."""
+
+    def content_fingerprint(self, root: Path | None = None) -> str:
+        return self.fingerprint(root)
+
+    def group_of(self, record_id: str) -> str:
+        return record_id
+
+    def available(self, root: Path | None = None) -> bool:
+        return True
+
+
 @dataclass(frozen=True)
-class ArrayDataset:
+class ArrayDataset(WindowDataset):
     """A ``.npz`` array file used as a dataset (``DataConfig.sources = {name: "file.npz"}``).
 
     Its "records" are the groups of the file, so record and group splits work as for recorded data.
@@ -203,25 +246,23 @@ class ArrayDataset:
     synthetic: bool = False
 
     @property
-    def description(self) -> str:
+    def description(self) -> str:  # type: ignore[override]
         return f"array file {self.path}"
 
-    def load_arrays(self) -> ArrayData:
+    def load_arrays(self, fs_hz: float | None = None, channels: tuple[str, ...] | None = None) -> ArrayData:
+        """The file's arrays as stored (``fs_hz`` and ``channels`` are applied by ``prepare``)."""
         return load_npz(self.path)
 
     @property
-    def fs_hz(self) -> float:
+    def fs_hz(self) -> float:  # type: ignore[override]
         return self.load_arrays().fs_hz
 
     def record_ids(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.load_arrays().groups.tolist())))
 
-    def group_of(self, record_id: str) -> str:
-        return record_id
+    def available(self, root: Path | None = None) -> bool:
+        return self.path.is_file()
 
     def fingerprint(self, root: Path | None = None) -> str:
         """sha256 of the file (memoised by path, mtime and size)."""
         return content_fingerprint([self.path], salt="npz")
-
-    def content_fingerprint(self, root: Path | None = None) -> str:
-        return self.fingerprint(root)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from biowear.data.arrays import ArrayDataset
+from biowear.data.arrays import ArrayDataset, WindowDataset
 from biowear.data.datasets import DATASETS, Dataset
 from biowear.data.folder import WFDBFolderDataset
 from biowear.data.labels import LabelMap, resolve_label_map
@@ -88,7 +88,9 @@ class DataConfig:
             For array data, a mapping groups the arrays' class names into output classes (windows of other
             names are dropped); a preset name keeps the arrays' own classes or targets.
         records: optional subset, as ``"dataset/record"`` or bare record names when one dataset is used.
-        fs_hz: working sampling rate; None keeps the first dataset's native rate (others are resampled).
+        fs_hz: working sampling rate; None keeps the first dataset's native rate (others are resampled). The
+            heart-rate datasets (``ieee_spc2015``, ``ppg_dalia``, ``wesad_hr``) cut their windows at this rate
+            (default 32 Hz).
         window: segmentation settings (unused for array data, which is already windowed).
         filter: a :data:`FILTERS` name: ``bandpass`` (zero-phase Butterworth, ``band_hz``), ``baseline``
             (median-filter baseline removal) or ``none``. Arrays are filtered along their sample axis.
@@ -98,7 +100,8 @@ class DataConfig:
         n_channels: number of leads used (the dataset's preferred lead first) when ``channels`` is None;
             array data keeps all its channels.
         channels: channel names to use, in this order (e.g. ``("MLII", "V5")``); an unknown name is an error
-            listing the record's channels.
+            listing the record's channels. Heart-rate datasets offer ``ppg`` (mean of the PPG channels),
+            ``ppg1``, ``ppg2``, ``acc_x``, ``acc_y``, ``acc_z`` (default ``ppg, acc_x, acc_y, acc_z``).
         sources: datasets given by path, as ``{name: path}`` or (name, path) pairs (normalised to a sorted
             tuple of pairs): a folder of WFDB records, or a ``.npz`` array file. A name may not shadow a
             built-in dataset.
@@ -140,7 +143,10 @@ class DataConfig:
         for name in datasets:
             self._check_name(name)
         if any(self.is_array(n) for n in datasets) and len(datasets) > 1:
-            raise ConfigError(f"an array (.npz) source cannot be pooled with other datasets: {list(datasets)}")
+            raise ConfigError(
+                f"an array dataset (a .npz source or an already-windowed dataset such as ieee_spc2015) cannot be "
+                f"pooled with other datasets: {list(datasets)}"
+            )
         FILTERS.get(self.filter)
         NORMALISATIONS.get(self.normalize)
         check(self, self.RULES)
@@ -168,10 +174,13 @@ class DataConfig:
         return dict(self.sources)
 
     def is_array(self, name: str) -> bool:
-        """True when ``name`` is a ``.npz`` array source."""
-        return self.source_paths().get(name, "").lower().endswith(".npz")
+        """True when ``name`` is an array dataset: a ``.npz`` source or a registered window dataset."""
+        path = self.source_paths().get(name)
+        if path is None:
+            return name in DATASETS and isinstance(DATASETS.get(name), WindowDataset)
+        return path.lower().endswith(".npz")
 
-    def dataset(self, name: str) -> Dataset | ArrayDataset:
+    def dataset(self, name: str) -> Dataset | WindowDataset:
         """The dataset called ``name``: a source (folder or array file) or a registered dataset."""
         path = self.source_paths().get(name)
         if path is None:

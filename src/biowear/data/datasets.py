@@ -1,9 +1,12 @@
 """The dataset protocol and registry: names -> objects that list, load and download records.
 
 A dataset is a :class:`Dataset`: record names, a loader returning :class:`Record` objects, a sampling rate,
-a fingerprint for cache keys, and the group (subject) of each record for group splits. The built-ins are
-registered in :data:`DATASETS`; any WFDB folder (:class:`biowear.data.folder.WFDBFolderDataset`) and ``.npz``
-arrays (:mod:`biowear.data.arrays`) are given as ``DataConfig.sources``.
+a fingerprint for cache keys, and the group (subject) of each record for group splits; or an array-style
+:class:`~biowear.data.arrays.WindowDataset` whose windows are already cut (``load_arrays``; its records are
+its groups). The built-ins are registered in :data:`DATASETS` (the heart-rate datasets ``ieee_spc2015``,
+``ppg_dalia`` and ``wesad_hr`` of :mod:`biowear.data.hr` are window datasets); any WFDB folder
+(:class:`biowear.data.folder.WFDBFolderDataset`) and ``.npz`` arrays (:mod:`biowear.data.arrays`) are given as
+``DataConfig.sources``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from biowear.data.arrays import WindowDataset
 from biowear.data.fingerprint import content_fingerprint
+from biowear.data.hr.datasets import PPGDaliaDataset, SPC2015Dataset, WESADHRDataset
 from biowear.data.record import Record
 from biowear.data.synthetic import SyntheticECGConfig, generate_record
 from biowear.data.wfdb_source import read_wfdb_record
@@ -242,7 +247,7 @@ class SyntheticECGDataset(Dataset):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-DATASETS: Registry[Dataset] = Registry("dataset")
+DATASETS: Registry[Dataset | WindowDataset] = Registry("dataset")
 DATASETS.register(
     "mitdb",
     WFDBDataset(
@@ -266,8 +271,11 @@ DATASETS.register(
     ),
 )
 DATASETS.register("synthetic_ecg", SyntheticECGDataset())
+DATASETS.register("ieee_spc2015", SPC2015Dataset())
+DATASETS.register("ppg_dalia", PPGDaliaDataset())
+DATASETS.register("wesad_hr", WESADHRDataset())
 
 
-def get_dataset(name: str) -> Dataset:
-    """The registered dataset called ``name`` (error lists the valid names)."""
+def get_dataset(name: str) -> Dataset | WindowDataset:
+    """The registered dataset called ``name`` (error lists the valid names): records, or windows already cut."""
     return DATASETS.get(name)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from biowear.data.array_prepare import from_arrays, prepare_array_data
-from biowear.data.arrays import ArrayDataset
+from biowear.data.arrays import WindowDataset
 from biowear.data.config import FILTERS, NORMALISATIONS, DataConfig
 from biowear.data.datasets import Dataset
 from biowear.data.labels import LabelMap, code_kind, episode_key
@@ -96,8 +96,8 @@ def prepare(config: DataConfig, use_cache: bool = True, progress: ProgressFn | N
         except Exception as exc:  # a truncated cache file is rebuilt, not trusted
             log.warning("ignoring unreadable cache %s (%s)", path, exc)
     first = config.dataset(config.datasets[0])
-    if isinstance(first, ArrayDataset):
-        arrays = first.load_arrays()
+    if isinstance(first, WindowDataset):
+        arrays = first.load_arrays(config.fs_hz, config.channels)
         groups = None if config.records is None else tuple(r for _, r in config.record_keys())
         data = prepare_array_data(arrays, config, first.name, key, groups)
     else:
