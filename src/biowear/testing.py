@@ -149,8 +149,9 @@ def _sample_archs(family: Any, limit: int = 4) -> list[Any]:
     return out
 
 
-def check_family(family: Any, input_shape: tuple[int, int] = (1, 128), n_outputs: Sequence[int] = (2, 1)) -> None:
-    """Check that a :class:`biowear.models.Family` keeps its contract.
+def check_family(family: Any, input_shape: tuple[int, int] | None = None, n_outputs: Sequence[int] = (2, 1)) -> None:
+    """Check that a :class:`biowear.models.Family` keeps its contract, on one sample of ``input_shape`` (default:
+    the family's ``example_input_shape``).
 
     The default parses from None, labels parse back, keys are stable and filesystem-safe, dictionaries round-trip
     through JSON, genes round-trip, ``canonical`` is idempotent, networks build on ``meta`` and on the CPU with
@@ -159,6 +160,7 @@ def check_family(family: Any, input_shape: tuple[int, int] = (1, 128), n_outputs
     """
     from biowear.cost import profile
 
+    input_shape = input_shape or family.example_input_shape
     assert isinstance(family.name, str) and family.name, "a family needs a name"
     default = family.default()
     assert isinstance(default, family.arch_type), "default() must return the family's architecture type"

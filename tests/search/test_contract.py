@@ -17,7 +17,7 @@ SMALL_BOUNDS = {"resnet_lstm": {"blocks": (0, 5), "x": (1, 2), "lstm_exp": (4, 6
 
 
 def _architecture_space(name: str) -> ArchitectureSpace:
-    return ArchitectureSpace(name, SMALL_BOUNDS.get(name, {}), (1, 128), 2)
+    return ArchitectureSpace(name, SMALL_BOUNDS.get(name, {}), FAMILIES.get(name).example_input_shape, 2)
 
 
 def _compression_space():

@@ -4,7 +4,16 @@ int8 PTQ/QAT, structured), exact encodings, distillation; every variant re-measu
 from __future__ import annotations
 
 from biowear.compress.config import CompressionConfig, with_axes
-from biowear.compress.distill import DistillationLoss, logit_kd_loss, rkd_angle_loss, rkd_distance_loss
+from biowear.compress.distill import (
+    DISTILLATION_LOSSES,
+    DistillationLoss,
+    RegressionDistillationLoss,
+    distillation_loss,
+    logit_kd_loss,
+    relation_loss,
+    rkd_angle_loss,
+    rkd_distance_loss,
+)
 from biowear.compress.importance import IMPORTANCES, PRUNE_METHODS, SCOPES, PruneMethod, prune_method
 from biowear.compress.points import CompressionPoint, best_within_loss
 from biowear.compress.producers import PRODUCERS, ProduceContext, Produced, Producer, Variant, check_producer
@@ -29,6 +38,7 @@ from biowear.compress.quantize import (
 )
 
 __all__ = [
+    "DISTILLATION_LOSSES",
     "IMPORTANCES",
     "PRODUCERS",
     "PRUNE_METHODS",
@@ -44,11 +54,13 @@ __all__ = [
     "Producer",
     "PruneMethod",
     "PruneResult",
+    "RegressionDistillationLoss",
     "Stage",
     "StorageFormat",
     "Variant",
     "best_within_loss",
     "check_producer",
+    "distillation_loss",
     "iterative",
     "kmeans_quantize",
     "logit_kd_loss",
@@ -60,6 +72,7 @@ __all__ = [
     "prune_method",
     "pruned_storage_bytes",
     "quantized_storage_bytes",
+    "relation_loss",
     "rkd_angle_loss",
     "rkd_distance_loss",
     "with_axes",

@@ -7,6 +7,10 @@ conversion. Conv-BN(-ReLU) chains are fused, convolutions, dense layers, residua
 int8 kernels. The LSTM is quantised dynamically (int8 weights, activations quantised per call) or kept in
 float; PyTorch has no static int8 LSTM kernel.
 
+A regression network's :class:`~biowear.train.target.ScaledOutput` stays in float around the int8 network: its
+affine map to the target's unit would otherwise quantise the output on a grid spanning zero to the largest
+target (about 0.8 BPM steps for heart rates up to 200 BPM).
+
 biowear's 'same'-padded convolutions pad asymmetrically (Keras style), which PyTorch's quantised convolution
 cannot express; :func:`deployable` rewrites each as a symmetric-padded convolution whose kernel carries zero
 taps at the short side. The result is numerically the same network, and the zero taps are not counted as
@@ -29,6 +33,7 @@ from biowear.errors import ConfigError
 from biowear.models.layers import LastStepLSTM, SamePadConv1d
 from biowear.registry import Registry
 from biowear.train import TrainConfig, fit
+from biowear.train.target import ScaledOutput
 from biowear.validate import Interval, check
 
 #: int8 kernel libraries biowear knows (``biowear compress --int8-engine``); a build offers some of them.
@@ -186,18 +191,25 @@ def _prepare(model: nn.Module, input_shape: Sequence[int], config: Int8Config, q
     from torch.ao.quantization.quantize_fx import prepare_fx, prepare_qat_fx
 
     net = deployable(model, input_shape)
+    scaled = net if isinstance(net, ScaledOutput) else None  # its float affine stays outside the int8 graph
+    inner = scaled.net if scaled is not None else net
     example = (torch.zeros((1, *input_shape)),)
     try:
         with warnings.catch_warnings(), _engine(config.engine):
             warnings.simplefilter("ignore")
             if qat:
-                return prepare_qat_fx(net.train(), _qconfig_mapping(config.engine, True), example)
-            return prepare_fx(net, _qconfig_mapping(config.engine, False), example)
+                prepared = prepare_qat_fx(inner.train(), _qconfig_mapping(config.engine, True), example)
+            else:
+                prepared = prepare_fx(inner, _qconfig_mapping(config.engine, False), example)
     except Exception as exc:  # FX tracing fails on data-dependent control flow, in many exception types
         raise ConfigError(
             f"int8 quantisation cannot trace {type(model).__name__} ({type(exc).__name__}: {exc}); it handles "
             "networks of Conv1d, BatchNorm1d, ReLU, MaxPool1d, residual adds, Linear and LSTM layers"
         ) from exc
+    if scaled is None:
+        return prepared
+    scaled.net = prepared
+    return scaled.train(qat)
 
 
 def _kernels(model: nn.Module) -> dict[str, int]:
@@ -210,7 +222,12 @@ def _convert(prepared: nn.Module, config: Int8Config, method: str, kernels: dict
 
     with warnings.catch_warnings(), _engine(config.engine):
         warnings.simplefilter("ignore")
-        graph = convert_fx(prepared.cpu().eval())
+        prepared = prepared.cpu().eval()
+        if isinstance(prepared, ScaledOutput):
+            prepared.net = convert_fx(prepared.net)
+            graph: nn.Module = prepared
+        else:
+            graph = convert_fx(prepared)
         if config.lstm == "dynamic":
             graph = quantize_dynamic(graph, {nn.LSTM}, dtype=torch.qint8)
     return Int8Network(graph, config.engine, method, kernels)

@@ -164,6 +164,8 @@ def profile(model: nn.Module, input_shape: Sequence[int], rules: Mapping | None 
 
         def hook(mod, inputs, output, _name=name):
             tensors = tuple(t for t in inputs if isinstance(t, torch.Tensor))
+            if isinstance(output, (tuple, list)):  # e.g. attention's (output, weights): the output counts
+                output = output[0]
             events.append((_name, mod, tensors, output))
 
         handles.append(m.register_forward_hook(hook))
@@ -203,11 +205,16 @@ def _layer_costs(events, rules: Mapping | None = None) -> tuple[LayerCost, ...]:
                 macs=cost.macs,
                 flops=cost.flops,
                 effective_macs=round(cost.macs * density),
-                output_shape=tuple(out.shape[1:]),
+                output_shape=_sample_shape(out),
                 workspace_elems=cost.workspace_elems,
             )
         )
     return tuple(layers)
+
+
+def _sample_shape(t: torch.Tensor) -> tuple[int, ...]:
+    """The shape of one sample's tensor: the batch axis of 1 dropped; rows folded into it (PULSE) kept."""
+    return tuple(t.shape[1:]) if t.shape[0] == 1 else tuple(t.shape)
 
 
 def _count_nonzero(params: list[torch.Tensor]) -> int:
@@ -221,7 +228,7 @@ def _peak_elems(graph_input: torch.Tensor, events, workspaces: list[int]) -> int
     """Liveness analysis over the recorded calls (tensors identified by object identity)."""
 
     def size(t: torch.Tensor) -> int:
-        return t.numel() // t.shape[0]
+        return t.numel()  # one sample (its rows may be folded into the batch axis)
 
     produced: dict[int, int] = {id(graph_input): -1}
     last_use: dict[int, int] = {}

@@ -6,6 +6,20 @@ Conventions (per inference of one sample):
 * FLOPs = 2 x MACs + bias additions + element-wise operations; an activation function (ReLU, sigmoid,
   tanh), a comparison of a max-pool, an addition or a multiplication each count as one FLOP.
 * Batch norm at inference is one multiply and one add per element (2 FLOPs); dropout is free.
+* Average pooling: per output, the adds of its window plus one division (window-size FLOPs).
+* Layer norm over the last axis of size ``n``: per element the mean's add, the subtraction, the square, the
+  variance's add and the scaling (5), plus multiply and add of the affine (2); per row one division for the
+  mean, one for the variance and one reciprocal square root (3).
+* Multi-head attention (Vaswani et al. 2017) with ``Lq`` query and ``Lk`` key tokens of width ``E`` (``h``
+  heads of ``d = E / h``): MACs are the query, key, value and output projections (``Lq*E*E + Lk*kdim*E +
+  Lk*vdim*E + Lq*E*E``) plus the scores ``Q K^T`` and the weighted sum ``A V`` (``h*Lq*Lk*d`` each); FLOPs add
+  the projection biases, the ``1/sqrt(d)`` scaling of the queries (``Lq*E``) and the softmax, counted as the
+  exponential, the running sum and the division (3 per score; the max subtraction for numerical range is not
+  counted). Workspace: the projected Q, K, V, one head's score matrix (heads run one after another) and the
+  concatenated head outputs before the output projection.
+
+The profiler calls every rule on one sample; a layer may see that sample's sensor rows folded into its batch
+axis (:class:`~biowear.models.layers.RowsToBatch`), so a rule counts the whole tensors of the call.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from biowear.models.layers import Add, ChannelPad, LastStepLSTM
+from biowear.models.layers import Add, ChannelPad, LastStepLSTM, RowsToBatch, RowsToChannels, Transpose
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,8 @@ Rule = Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], CallCost]
 
 
 def _per_sample(t: torch.Tensor) -> int:
-    return t.numel() // t.shape[0]
+    """Values of a tensor of a one-sample call (the batch axis is 1, or the sample's rows folded into it)."""
+    return t.numel()
 
 
 def conv1d_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
@@ -75,6 +90,47 @@ def maxpool_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tens
     return CallCost(flops=(k - 1) * _per_sample(out))
 
 
+def avgpool_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    assert isinstance(m, nn.AvgPool1d)
+    return CallCost(flops=m.kernel_size[0] * _per_sample(out))
+
+
+def adaptive_avgpool_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    """Bins ``[floor(i*L/n), ceil((i+1)*L/n))`` as PyTorch forms them: per bin its width in FLOPs."""
+    length, bins = inputs[0].shape[-1], out.shape[-1]
+    widths = sum(-(-(i + 1) * length // bins) - i * length // bins for i in range(bins))
+    return CallCost(flops=widths * (_per_sample(out) // bins))
+
+
+def layernorm_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    assert isinstance(m, nn.LayerNorm)
+    size = 1
+    for n in m.normalized_shape:
+        size *= n
+    elems = _per_sample(out)
+    per_elem = 5 + (2 if m.elementwise_affine else 0)
+    return CallCost(flops=per_elem * elems + 3 * (elems // size))
+
+
+def attention_cost(m: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> CallCost:
+    """``nn.MultiheadAttention`` called as ``(query, key, value)`` (batch-first or not, one sample)."""
+    assert isinstance(m, nn.MultiheadAttention)
+    query, key = inputs[0], inputs[1] if len(inputs) > 1 else inputs[0]
+
+    def tokens(t: torch.Tensor) -> int:
+        return t.shape[0] if t.dim() == 2 or not m.batch_first else t.shape[1]
+
+    lq, lk = tokens(query), tokens(key)
+    scored = lk + (m.bias_k is not None) + int(m.add_zero_attn)  # keys the scores span (extra bias/zero token)
+    e, h = m.embed_dim, m.num_heads
+    projections = lq * e * e + lk * m.kdim * e + lk * m.vdim * e + lq * e * e
+    attention = 2 * lq * scored * e  # h heads x (QK^T + AV), each Lq x Lk x d
+    macs = projections + attention
+    biases = 2 * lq * e + 2 * lk * e if m.in_proj_bias is not None else 0
+    flops = 2 * macs + biases + lq * e + 3 * h * lq * scored
+    return CallCost(macs=macs, flops=flops, workspace_elems=2 * lq * e + 2 * scored * e + lq * scored)
+
+
 #: Layer type -> rule. A module of one of these types is profiled as a unit (its children are not).
 RULES: dict[type[nn.Module], Rule] = {
     nn.Conv1d: conv1d_cost,
@@ -90,6 +146,13 @@ RULES: dict[type[nn.Module], Rule] = {
     ChannelPad: elementwise(0),
     nn.Identity: elementwise(0),
     nn.Flatten: elementwise(0),
+    nn.AvgPool1d: avgpool_cost,
+    nn.AdaptiveAvgPool1d: adaptive_avgpool_cost,
+    nn.LayerNorm: layernorm_cost,
+    nn.MultiheadAttention: attention_cost,
+    RowsToBatch: elementwise(0),
+    RowsToChannels: elementwise(0),
+    Transpose: elementwise(0),
 }
 
 

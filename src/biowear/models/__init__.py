@@ -9,10 +9,20 @@ from torch import nn
 
 from biowear.models.ecg_cnn import EcgCnnFamily, EcgCnnSpec, KachueeCNN
 from biowear.models.family import FAMILIES, Family, Gene, Prunable, family_for, get_family
+from biowear.models.pulse import (
+    PulseStudent,
+    PulseStudentArch,
+    PulseStudentFamily,
+    PulseTeacher,
+    PulseTeacherArch,
+    PulseTeacherFamily,
+)
 from biowear.models.resnet_lstm import ResNetLSTM, ResNetLSTMFamily, ResNetLSTMGenes, build, grid
 
 FAMILIES.register("resnet_lstm", ResNetLSTMFamily())
 FAMILIES.register("ecg_cnn", EcgCnnFamily())
+FAMILIES.register("pulse_teacher", PulseTeacherFamily())
+FAMILIES.register("pulse_student", PulseStudentFamily())
 
 #: Any registered family's architecture (a frozen dataclass).
 ModelSpec = Any
@@ -61,6 +71,12 @@ __all__ = [
     "KachueeCNN",
     "ModelSpec",
     "Prunable",
+    "PulseStudent",
+    "PulseStudentArch",
+    "PulseStudentFamily",
+    "PulseTeacher",
+    "PulseTeacherArch",
+    "PulseTeacherFamily",
     "ResNetLSTM",
     "ResNetLSTMFamily",
     "ResNetLSTMGenes",

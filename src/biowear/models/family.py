@@ -85,6 +85,8 @@ class Family(ABC):
 
     name: str = "family"
     arch_type: type = object
+    #: One sample's ``(channels, samples)`` the contract checks build with (a multi-sensor family names its own).
+    example_input_shape: tuple[int, int] = (1, 128)
 
     # ------------------------------------------------------------ architectures
     @abstractmethod

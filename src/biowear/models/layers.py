@@ -64,6 +64,39 @@ class LastStepLSTM(nn.Module):
         return out[:, -1, :]
 
 
+class RowsToBatch(nn.Module):
+    """``(B, R, T)`` -> ``(B*R, 1, T)``: every sensor row becomes its own one-channel sequence, so a following
+    :class:`~torch.nn.Conv1d` applies the same temporal filters to each row (a 2-D convolution with a ``1 x k``
+    kernel, kept 1-D for int8 and C export). Row ``r`` of sample ``b`` lands at batch index ``b*R + r``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # no shape reads: FX int8 then quantises the input before the fold and runs the first conv in int8
+        return torch.flatten(x, 0, 1).unsqueeze(1)
+
+
+class RowsToChannels(nn.Module):
+    """``(B*R, C, T)`` -> ``(B, R*C, T)``, the inverse fold of :class:`RowsToBatch` with the rows stacked on the
+    channel axis: channel ``r*C + c`` holds feature ``c`` of row ``r``.
+
+    Args:
+        rows: ``R``, the sensor rows folded into the batch axis.
+    """
+
+    def __init__(self, rows: int):
+        super().__init__()
+        self.rows = rows
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(-1, self.rows * x.shape[1], x.shape[2])
+
+
+class Transpose(nn.Module):
+    """Swaps axes 1 and 2: ``(B, C, T)`` <-> ``(B, T, C)`` (channels-first convolution features to tokens)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2)
+
+
 def parse_int_fields(text: str, allowed: tuple[str, ...], form: str) -> dict[str, int]:
     """Parse ``"a=1,b=2"`` into integers, accepting only ``allowed`` keys.
 
