@@ -73,7 +73,7 @@ def _load(config, data_dir: Path | None):
 
 Dataset = Annotated[str, typer.Option(help="heart-rate dataset: ieee_spc2015 | ppg_dalia | wesad_hr")]
 DataDir = Annotated[Path | None, typer.Option(help="data root (default: BIOWEAR_DATA)")]
-Epochs = Annotated[int | None, typer.Option(help="epochs of every network (default 40)")]
+Epochs = Annotated[int | None, typer.Option(help="epochs of every network (default 20)")]
 Seed = Annotated[int | None, typer.Option(help="seed (default 0)")]
 Device = Annotated[str | None, typer.Option(help="auto | cpu | cuda")]
 
@@ -132,8 +132,8 @@ def hr_eval(
 
         def on_fold(i: int, n: int, subject: str, resumed: bool) -> None:
             bar.update(fold_task, total=n, completed=i, description=f"fold {i + 1}/{n}: test {subject}")
-            if resumed:
-                console.print(f"fold {i + 1}/{n} ({subject}): kept from {out / 'folds'}")
+            state = f"kept from {out / 'folds'}" if resumed else "training teacher, student, distilled student, int8"
+            console.print(f"fold {i + 1}/{n} (test {subject}): {state}", highlight=False)
 
         results = evaluate_loso(windows, config, out, only, progress=_Bars(bar, lines=False), on_fold=on_fold)
         bar.update(fold_task, completed=len(results))

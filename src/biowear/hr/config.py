@@ -41,10 +41,10 @@ class HRConfig:
     ppg: str = "mean"
     teacher: str = ""
     student: str = ""
-    epochs: int = 40
-    patience: int = 10
+    epochs: int = 20
+    patience: int = 6
     batch_size: int = 64
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 0.0
     val_subjects: int = 2
     distill_gamma: float = 0.5

@@ -126,7 +126,7 @@ def predict_recording(
         ConfigError: a missing or foreign model folder, or a network trained at another rate or input.
         DataError: an unreadable recording or a truth file of another length.
     """
-    from biowear.hr.data import recording_windows
+    from biowear.hr.data import file_windows
 
     model_dir = Path(model_dir)
     if network not in NETWORK_FILES:
@@ -139,7 +139,7 @@ def predict_recording(
             f"{model_dir / NETWORK_FILES[network]} is not the heart-rate network of {model_dir / CONFIG_FILE} "
             f"(task {saved.task.kind}, {saved.fs_hz} Hz vs {config.fs_hz} Hz)"
         )
-    x, y, shift_s = recording_windows(Path(recording), None if truth is None else Path(truth), config)
+    x, y, shift_s = file_windows(Path(recording), None if truth is None else Path(truth), config)
     if tuple(x.shape[1:]) != tuple(saved.input_shape):
         raise DataError(
             f"{recording} gives windows of {x.shape[1]} x {x.shape[2]} samples; the network takes "

@@ -75,14 +75,17 @@ def _no_progress(name: str, epochs: int) -> Sequence[Callback]:
     return ()
 
 
-def distillation_loss(teacher: nn.Module, config: HRConfig) -> RegressionDistillationLoss:
-    """PULSE's loss: g·(b·L1(y) + (1−b)·L1(teacher)) + (1−g)·relation(embeddings)."""
+def distillation_loss(teacher: nn.Module, config: HRConfig, target_std: float) -> RegressionDistillationLoss:
+    """PULSE's loss: g·(b·L1(y) + (1−b)·L1(teacher)) + (1−g)·relation(embeddings), the L1 terms in units of
+    the training targets' standard deviation so that they weigh against the (scale-free) relation term as
+    ``g`` says, whatever the spread of heart rates."""
     return RegressionDistillationLoss(
         teacher,
-        gamma=config.distill_gamma,
-        beta=config.distill_beta,
+        g=config.distill_gamma,
+        b=config.distill_beta,
         w_distance=config.relation_distance,
         w_angle=config.relation_angle,
+        l1_scale=target_std,
     )
 
 
@@ -121,7 +124,7 @@ def train_fold(
     student_kd = None
     if "student_kd" in which:
         assert teacher is not None
-        student_kd = trained(student_arch, "student_kd", distillation_loss(teacher, config))
+        student_kd = trained(student_arch, "student_kd", distillation_loss(teacher, config, target[1]))
     student_int8 = None
     if "student_int8" in which:
         base = student_kd if student_kd is not None else student
