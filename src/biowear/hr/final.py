@@ -134,7 +134,7 @@ def predict_recording(
     settings = read_json(model_dir / CONFIG_FILE, "heart-rate model settings (written by `biowear hr train`)")
     config = HRConfig(**settings["config"])
     saved = load_model(model_dir / NETWORK_FILES[network])
-    if saved.task.is_classification or saved.fs_hz != config.fs_hz:
+    if not saved.task.is_regression or saved.fs_hz != config.fs_hz:
         raise ConfigError(
             f"{model_dir / NETWORK_FILES[network]} is not the heart-rate network of {model_dir / CONFIG_FILE} "
             f"(task {saved.task.kind}, {saved.fs_hz} Hz vs {config.fs_hz} Hz)"
