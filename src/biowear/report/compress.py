@@ -65,7 +65,7 @@ def front_figure(
     sparsity/bits; horizontal lines for the original's quality and, with ``max_loss``, for the loss budget (the
     lowest quality the chosen variant may have: the loss reference minus ``max_loss``)."""
     mask = front_mask(points, metric)
-    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    fig, ax = plt.subplots(figsize=(9.0, 4.8))
     for m in sorted({p.method for p in points}):
         sel = [p for p in points if p.method == m]
         ax.scatter([p.storage_bytes / 1e3 for p in sel], [p.quality for p in sel], s=22, label=m)
@@ -85,7 +85,7 @@ def front_figure(
     ax.set_xlabel("storage (kB, log)")
     ax.set_ylabel(metric if unit in ("pp", "r") else f"{metric} ({unit})")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside, off the points
     ax.set_title("compressed variants: quality vs storage", fontsize=9)
     decorate(fig, _title(context, metric), synthetic)
     return fig
@@ -114,8 +114,13 @@ def roc_figure(
             shown.append(extra)
     classes = original.metrics.classes
     panels = roc_panels(original.metrics)
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(3.6 * len(panels), 5.0), 4.0), squeeze=False)
-    for k, ax in zip(panels, axes[0]):
+    ncols = min(len(panels), 3)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(3.8 * ncols, 5.0), 3.6 * nrows + 0.6), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(panels) :]:
+        ax.set_visible(False)
+    for k, ax in zip(panels, flat):
         for p in shown:
             m = p.metrics
             roc = m.roc[k] if isinstance(m, Metrics) else None
@@ -126,7 +131,8 @@ def roc_figure(
         ax.set_title(f"class {classes[k]} vs {rest}", fontsize=9)
         ax.set_xlabel("false-positive rate")
         ax.legend(fontsize=6, loc="lower right")
-    axes[0][0].set_ylabel("true-positive rate")
+    for row in axes:
+        row[0].set_ylabel("true-positive rate")
     decorate(fig, _title(context, "ROC, original and compressed"), synthetic)
     return fig
 

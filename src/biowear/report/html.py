@@ -13,7 +13,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:0.85em}
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
 th{background:#f3f3f3;white-space:normal}
-td:first-child,th:first-child{text-align:left;overflow-wrap:anywhere;max-width:22em}
+td:first-child,th:first-child{text-align:left;min-width:7em;max-width:22em}
 code{font-family:ui-monospace,monospace;font-size:0.92em;background:#f3f3f3;padding:0 0.25em;border-radius:3px}
 p.warning{background:#fff4e0;border-left:4px solid #e69500;padding:0.5em 0.8em}
 p.synthetic{color:#b35c00}
