@@ -58,7 +58,7 @@ class FigureRecord:
 
     Attributes:
         file: the PNG's name in the report folder.
-        title: the figure's title.
+        title: the figure's title (on one line; the figure may wrap it).
         synthetic_banner: True when the SYNTHETIC banner is drawn on it.
         panels: number of visible axes.
         reference_lines: named horizontal lines (e.g. ``original``, ``loss budget``) and their y values.
@@ -202,7 +202,7 @@ def record(fig: Figure, file: str) -> FigureRecord:
     """The :class:`FigureRecord` of ``fig`` as it stands."""
     return FigureRecord(
         file=file,
-        title=fig.get_suptitle(),
+        title=" ".join(fig.get_suptitle().splitlines()),  # as given, before decorate wrapped it
         synthetic_banner=has_banner(fig),
         panels=sum(1 for ax in fig.axes if ax.get_visible()),
         reference_lines=reference_lines(fig),
