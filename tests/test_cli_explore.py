@@ -66,12 +66,28 @@ def test_explore_config_errors(tmp_path):
 
 
 def test_demo_explores_and_compresses_end_to_end(tmp_path):
+    """The demo shows a real trade-off (a front of several networks, every strategy's figures bannered) and ends
+    with the paths of the reports it wrote, not with a cost table at another input length."""
     res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "SYNTHETIC" in res.output
-    assert (tmp_path / "report-demo-synthetic" / "report.md").is_file()
+    report = tmp_path / "report-demo-synthetic"
+    assert (report / "report.md").is_file()
+    pareto = json.loads((report / "pareto.json").read_text())
+    assert len(pareto["front"]) >= 3, pareto["front"]  # bigger networks are genuinely better on this task
+    accuracies = [row["accuracy"] for row in pareto["front"]]
+    assert accuracies == sorted(accuracies) and accuracies[-1] - accuracies[0] > 0.05
+    assert pareto["warnings"] == []  # the networks learned more than the class balance
+    assert all(fig["synthetic_banner"] for fig in pareto["figures"])
     reports = list((tmp_path / "compress").glob("*/compression.md"))
     assert len(reports) == 1 and "int8-ptq" in reports[0].read_text()
+    compression = reports[0].parent
+    listed = res.output.rstrip().splitlines()[-6:]  # the demo's last lines: the reports and their plots
+    expected = [report / "report.html", report / "fronts.png", report / "selections.png"]
+    expected += [compression / "compression.html", compression / "front.png", compression / "roc.png"]
+    assert [line.strip() for line in listed] == [str(p) for p in expected]
+    assert all(p.is_file() for p in expected)
+    assert "cost per inference" not in res.output and "MFLOPs" not in res.output
 
 
 def test_npz_regression_explore_three_points_then_compress(tmp_path, monkeypatch):

@@ -51,8 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "demo": (
         "biowear.cli.explore",
-        "Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, compress the\n"
-        "first Pareto network, cost table.",
+        "Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space (a front of several\n"
+        "networks), report, compress the most accurate Pareto network, and list the reports written.",
     ),
     "data": ("biowear.cli.data", "List, inspect and download datasets."),
     "hr": (

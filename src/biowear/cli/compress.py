@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,6 +16,9 @@ from biowear.compress.int8 import INT8_ENGINES, LSTM_MODE_REGISTRY
 from biowear.compress.prune import SCHEDULES
 from biowear.errors import ConfigError
 from biowear.search.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from biowear.report.figures import ReportContext
 
 
 def _floats(text: str) -> list[float]:
@@ -198,14 +201,19 @@ def compress(
             points = sweep(
                 saved.model, data, parts, train_cfg, settings, directory=out, progress=_progress, callbacks=fine_tuning
             )
-    _report(points, label, shown, max_loss_pp, synthetic, out)
+    from biowear.report.figures import ReportContext
+
+    context = ReportContext.of(data_cfg, f"model {label}", split_cfg.kind)
+    _report(points, label, shown, max_loss_pp, synthetic, out, context)
 
 
 def _progress(label: str, resumed: bool) -> None:
     console.print(f"  {'resumed' if resumed else 'measured'} {escape(label)}")
 
 
-def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, out: Path) -> None:
+def _report(
+    points, label: str, metric: str, max_loss: float, synthetic: bool, out: Path, context: ReportContext | None = None
+) -> None:
     from biowear.compress.points import best_within_loss
     from biowear.report.compress import render_compression_report
 
@@ -237,4 +245,5 @@ def _report(points, label: str, metric: str, max_loss: float, synthetic: bool, o
 
     if any(p.method == CONTROL for p in points):
         console.print("losses are against the better of the original and original+finetune (the control arm)")
-    console.print(f"report: {render_compression_report(points, out, metric, chosen, synthetic)}")
+    md = render_compression_report(points, out, metric, chosen, synthetic, max_loss=max_loss, context=context)
+    console.print(f"report: {escape(str(md.with_suffix('.html')))} (Markdown: {escape(md.name)})")

@@ -12,23 +12,27 @@ from rich.table import Table
 
 from biowear.cli.common import SYNTHETIC_BANNER, app, check_option, console
 from biowear.cli.common import progress as _progress
-from biowear.cli.train import EpochBars, cost
+from biowear.cli.train import EpochBars
 from biowear.errors import ConfigError
 from biowear.search.executor import EXECUTORS
 from biowear.search.strategies import STRATEGIES
 from biowear.train.artifacts import write_json
 
+# The built-in demo: SYNTHETIC ECG in the five AAMI classes, two epochs per network, and the Kachuee CNN family
+# from 16 kB to 170 kB (blocks 1-3, 8/16/32 filters: 9 networks). Two epochs are few enough that a small network
+# still confuses the rare classes while a wider one separates them, so the front holds several networks (a real
+# quality/storage trade-off); binary labels or a few more epochs let every network reach the same accuracy.
 _DEMO_STUDY = {
-    "study": {"name": "demo-synthetic"},
+    "study": {"name": "demo-synthetic", "family": "ecg_cnn"},
     "data": {
         "datasets": ["synthetic_ecg"],
-        "labels": "binary",
+        "labels": "aami5",
         "records": ["syn000", "syn003", "syn006", "syn012"],
         "fs_hz": 128.0,
         "window": {"kind": "beat", "window_samples": 128},
     },
     "train": {"epochs": 2, "batch_size": 64, "patience": 1},
-    "space": {"blocks": [0, 2], "x": [1, 2], "lstm_exp": [4, 5]},
+    "space": {"blocks": [1, 3], "filters": [8, 32], "dense": [16, 16]},
     "ga": {"population": 8, "generations": 3},
     "strategy": {"random_fraction": 0.25},
 }
@@ -183,7 +187,7 @@ def explore(
     cfg = _load_study(config, study, alpha, epochs, records, seed)
     st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
     path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
-    console.print(f"report: {escape(str(path))}")
+    console.print(f"report: {escape(str(path.with_suffix('.html')))} (Markdown: {escape(path.name)})")
 
 
 @app.command()
@@ -201,11 +205,17 @@ def compare(
     seed: SeedOption = None,
 ) -> None:
     """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive."""
+    EXECUTORS.get(executor)
+    cfg = _load_study(config, study, alpha, epochs, records, seed)
+    _compare_strategies(cfg, directory, executor, workers)
+
+
+def _compare_strategies(cfg, directory: Path, executor: str, workers: int):
+    """Run every strategy, print the comparison table and write the report; returns the study, the results and
+    the report's Markdown path."""
     from biowear.report import compare_rows, render_study_report
     from biowear.search import ALL_STRATEGIES
 
-    EXECUTORS.get(executor)
-    cfg = _load_study(config, study, alpha, epochs, records, seed)
     st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
     table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("strategy", "trained", "exploration s", "hypervolume", "HV / exhaustive", "time reduction", "best phi"):
@@ -221,7 +231,9 @@ def compare(
             "-" if r.best_phi is None else f"{r.best_phi:.4f}",
         )
     console.print(table)
-    console.print(f"report: {render_study_report(st, results, directory / f'report-{cfg.name}', synthetic)}")
+    path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
+    console.print(f"report: {escape(str(path.with_suffix('.html')))} (Markdown: {escape(path.name)})")
+    return st, results, path
 
 
 @app.command()
@@ -273,7 +285,7 @@ def report(
             f"{s}: front of {len(r.front)}, hypervolume {r.hypervolume:.4f}, "
             f"best {st.space.label(r.best.arch) if r.best else '-'}"
         )
-    console.print(f"report: {escape(str(written))}")
+    console.print(f"report: {escape(str(written.with_suffix('.html')))} (Markdown: {escape(written.name)})")
 
 
 def _check_writable_folder(folder: Path) -> None:
@@ -291,27 +303,25 @@ def _check_writable_folder(folder: Path) -> None:
 
 @app.command()
 def demo(out: Path = Path("runs/demo")) -> None:
-    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space, report, compress the
-    first Pareto network, cost table."""
+    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space (a front of several
+    networks), report, compress the most accurate Pareto network, and list the reports written."""
     import hashlib
 
     from biowear.cli.compress import compress
-    from biowear.cost.grid import SPREAD
+    from biowear.report.explore import pareto_model_folder
 
     console.print(SYNTHETIC_BANNER)
-    compare(
-        config=None,
-        directory=out,
-        study=None,
-        executor="local",
-        workers=2,
-        alpha=None,
-        epochs=None,
-        records=None,
-        seed=None,
-    )
-    for model_path in sorted(out.glob("report-*/pareto_models/*/model.pt"))[:1]:
+    cfg = _load_study(None, None)
+    st, results, report_md = _compare_strategies(cfg, out, "local", 2)
+    front = results["exhaustive"].front
+    best = max(front, key=lambda p: p.quality) if front else None  # the most to lose: compression shows its cost
+    st.close()
+    written = [report_md.with_suffix(".html"), *sorted(report_md.parent.glob("*.png"))]
+    model_path = report_md.parent / "pareto_models" / pareto_model_folder(st, best.arch) / "model.pt" if best else None
+    if best is not None and model_path is not None and model_path.is_file():
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:8]  # a retrained network gets a new folder
+        compressed = out / "compress" / f"{model_path.parent.name}-{digest}"
+        console.print(f"compressing the front's most accurate network, {escape(st.space.label(best.arch))}")
         compress(
             model_path,
             config=model_path.parent.parent / "config.json",
@@ -320,13 +330,9 @@ def demo(out: Path = Path("runs/demo")) -> None:
             bits="3,4",
             finetune_epochs=1,
             structured="0.5",
-            out=out / "compress" / f"{model_path.parent.name}-{digest}",
+            out=compressed,
         )
-    cost(
-        arch=[g.label() for g in SPREAD],
-        grid=False,
-        cap_params=[],
-        input_length=256,
-        channels=1,
-        n_classes=2,
-    )
+        written += [compressed / "compression.html", *sorted(compressed.glob("*.png"))]
+    console.print(f"demo reports ({len(front)} networks on the exhaustive front):")
+    for path in written:
+        console.print(f"  {escape(str(path))}", soft_wrap=True)

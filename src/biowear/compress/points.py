@@ -135,16 +135,32 @@ def best_within_loss(points: Sequence[CompressionPoint], max_loss: float) -> Com
     return max(ok, key=lambda p: p.compression) if ok else None
 
 
+def reference_quality(points: Sequence[CompressionPoint], metric: str) -> float:
+    """The quality every loss of ``points`` is measured against: the better of the original (the first point) and
+    the control arm when there is one (see :func:`against_best_reference`), else the original's."""
+    refs = [p.quality for p in points if p.method in ("original", CONTROL)]
+    if len(refs) < 2:
+        return points[0].quality
+    return min(refs) if lower_is_better(metric) else max(refs)
+
+
+def quality_at_loss(reference: float, loss: float, metric: str) -> float:
+    """The quality that is exactly ``loss`` worse than ``reference`` (the inverse of :func:`quality_loss`): the
+    quality a loss budget allows, e.g. ``0.95 - 0.2 / 100`` for accuracy and a 0.2 pp budget."""
+    if lower_is_better(metric):
+        return reference + loss
+    if metric in _UNITLESS:
+        return reference - loss
+    return reference - loss / 100
+
+
 def against_best_reference(points: Sequence[CompressionPoint], metric: str, unit: str = "") -> list[CompressionPoint]:
     """``points`` with every quality loss measured against the better of the original (the first point) and the
     control arm (the original fine-tuned for the same budget, method ``original+finetune``) when there is one,
     so that fine-tuning alone is not credited to compression."""
     from dataclasses import replace
 
-    from biowear.train.metrics import lower_is_better
-
-    refs = [p.quality for p in points if p.method in ("original", CONTROL)]
-    if len(refs) < 2:
+    if sum(1 for p in points if p.method in ("original", CONTROL)) < 2:
         return list(points)
-    reference = min(refs) if lower_is_better(metric) else max(refs)
+    reference = reference_quality(points, metric)
     return [replace(p, quality_loss=quality_loss(reference, p.quality, metric, unit)[0]) for p in points]

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
-import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from biowear.report.checks import majority_warning  # noqa: E402
+from biowear.report.figures import (  # noqa: E402
+    ReportContext,
+    decorate,
+    label_points,
+    readable_log_x,
+    records_dict,
+    save_figure,
+)
+from biowear.report.html import markdown_to_html  # noqa: E402
 from biowear.search.pareto import hypervolume, pareto_mask  # noqa: E402
 from biowear.search.study import StrategyResult, Study  # noqa: E402
-from biowear.train.artifacts import write_json
+from biowear.train.artifacts import write_json  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -61,100 +72,84 @@ def _axis_label(study: Study) -> str:
     return f"{objective.metric_name} ({objective.direction()})" if objective.lower_is_better else objective.metric
 
 
-def _scatter(study: Study, results: dict[str, StrategyResult], path: Path, synthetic: bool) -> None:
+def study_context(study: Study) -> ReportContext:
+    """Dataset, study and split of a study's figures and tables."""
+    return ReportContext.of(study.config.data, f"study {study.config.name}", study.config.split.kind)
+
+
+def short_labels(study: Study, archs: Sequence[Any], universe: Sequence[Any]) -> list[str]:
+    """Architecture labels of ``archs`` without the ``key=value`` parts every network of ``universe`` shares
+    (e.g. a gene the space fixes), so that point labels on a plot stay short."""
+    split = [study.space.label(a).split(",") for a in universe]
+    constant = set.intersection(*(set(parts) for parts in split)) if len(split) > 1 else set()
+    return [" ".join(part for part in study.space.label(a).split(",") if part not in constant) for a in archs]
+
+
+def selections_figure(study: Study, results: dict[str, StrategyResult], synthetic: bool) -> Figure:
+    """One panel per strategy: every trained network, those the strategy selected, and its labelled front."""
     everything = study.all_points()
     hw_name = study.config.objective.hardware
     scale, unit = (1e3, "kB") if hw_name == "storage" else (1e6, "MFLOPs")
     n = max(len(results), 1)
     ncols = min(n, 3)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 3.8 * nrows + 0.5), squeeze=False, sharey=True)
     flat = list(axes.flat)
     for ax in flat[len(results) :]:
         ax.set_visible(False)
     for ax, (name, r) in zip(flat, results.items()):
-        ax.scatter(
-            [p.hardware / scale for p in everything],
-            [p.value for p in everything],
-            s=12,
-            c="0.8",
-            label="all trained",
-        )
-        ax.scatter(
-            [p.hardware / scale for p in r.points],
-            [p.value for p in r.points],
-            s=16,
-            c="tab:blue",
-            label=f"selected by {name}",
-        )
-        ax.plot(
-            [p.hardware / scale for p in r.front],
-            [p.value for p in r.front],
-            "o-",
-            c="tab:red",
-            ms=7,
-            mfc="none",
-            lw=1.2,
-            drawstyle="steps-post",
-            label="Pareto front",
-        )
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        universe = [p.arch for p in everything] or [p.arch for p in r.front]
+        ax.scatter([p.hardware / scale for p in everything], [p.value for p in everything], s=12, c="0.8",
+                   label="all trained")  # fmt: skip
+        ax.scatter([p.hardware / scale for p in r.points], [p.value for p in r.points], s=16, c="tab:blue",
+                   label=f"selected by {name}")  # fmt: skip
+        xs, ys = [p.hardware / scale for p in r.front], [p.value for p in r.front]
+        ax.plot(xs, ys, "o-", c="tab:red", ms=7, mfc="none", lw=1.2, drawstyle="steps-post", label="Pareto front")
         ax.grid(alpha=0.3)
         ax.set_xlabel(f"{hw_name} ({unit}, log)")
-        ax.set_title(f"{name}: {r.n_trained} trained, HV {r.hypervolume:.3f}", fontsize=9)
-    for ax in flat:
-        if not ax.collections or all(len(c.get_offsets()) == 0 for c in ax.collections):
-            ax.set_xscale("linear")
+        ax.set_title(f"{name}: {r.n_trained} trained, front of {len(r.front)}, HV {r.hypervolume:.3f}", fontsize=9)
+        if everything or r.points:
+            readable_log_x(ax)
+            label_points(ax, xs, ys, short_labels(study, [p.arch for p in r.front], universe))
+        else:
             ax.text(0.5, 0.5, "no trained network", ha="center", va="center", transform=ax.transAxes)
     for row in axes:
         row[0].set_ylabel(_axis_label(study))
     flat[0].legend(fontsize=7, loc="lower right")
-    if synthetic:
-        fig.suptitle("SYNTHETIC DATA — no accuracy claim", color="darkorange")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    decorate(fig, study_context(study).title(f"{_axis_label(study)}: the networks each strategy trained"), synthetic)
+    return fig
 
 
-def _fronts_by_measure(study: Study, path: Path, synthetic: bool) -> dict[str, float]:
-    """Quality vs storage and quality vs FLOPs fronts over every trained feasible network; returns hypervolumes."""
+def fronts_figure(study: Study, synthetic: bool) -> tuple[Figure, dict[str, float]]:
+    """Quality vs storage and quality vs FLOPs fronts over every trained feasible network, front points labelled
+    with their architecture; returns the figure and the two hypervolumes."""
     points = study.all_points()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
     volumes = {}
+    universe = [p.arch for p in points]
     for ax, measure, scale, unit in zip(axes, ("storage", "flops"), (1e3, 1e6), ("kB", "MFLOPs")):
         values = [study.space.hardware_value(p.arch, measure) for p in points]
         quality = [p.quality for p in points]
         mask = pareto_mask(quality, values)
-        front = sorted((v, q, p.value) for v, q, p, m in zip(values, quality, points, mask) if m)
+        front = sorted(((v, p) for v, p, m in zip(values, points, mask) if m), key=lambda vp: vp[0])
         volumes[measure] = hypervolume(
-            [q for _, q, _ in front], [v for v, _, _ in front], study.space.max_hardware(measure)
+            [p.quality for _, p in front], [v for v, _ in front], study.space.max_hardware(measure)
         )
         ax.scatter([v / scale for v in values], [p.value for p in points], s=14, c="0.6", label="trained")
-        ax.plot(
-            [v / scale for v, _, _ in front],
-            [raw for _, _, raw in front],
-            "o-",
-            c="tab:red",
-            mfc="none",
-            drawstyle="steps-post",
-            label=f"front (HV {volumes[measure]:.3f})",
-        )
+        xs, ys = [v / scale for v, _ in front], [p.value for _, p in front]
+        ax.plot(xs, ys, "o-", c="tab:red", mfc="none", drawstyle="steps-post",
+                label=f"front of {len(front)} (HV {volumes[measure]:.3f})")  # fmt: skip
         if points:
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            readable_log_x(ax)
+            label_points(ax, xs, ys, short_labels(study, [p.arch for _, p in front], universe))
         else:
             ax.text(0.5, 0.5, "no trained network", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel(f"{measure} ({unit}, log)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     axes[0].set_ylabel(_axis_label(study))
-    if synthetic:
-        fig.suptitle("SYNTHETIC DATA — no accuracy claim", color="darkorange")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return volumes
+    decorate(fig, study_context(study).title(f"{_axis_label(study)}: every trained network"), synthetic)
+    return fig, volumes
 
 
 _CLASSIFICATION_COLUMNS = ("accuracy", "macro_f1")
@@ -187,18 +182,63 @@ def _front_table(result: StrategyResult, study: Study) -> list[dict[str, object]
     return rows
 
 
+#: Columns of pareto.json left out of the Markdown/HTML table (it must fit a page; the JSON keeps them).
+_JSON_ONLY = ("train_time_s", "epochs", "model")
+
+
+def pareto_model_folder(study: Study, arch: Any) -> str:
+    """The folder name under ``pareto_models/`` holding a front network's ``model.pt``."""
+    return study.space.label(arch).replace(",", "_").replace("=", "")
+
+
+def _table_lines(front: list[dict[str, object]], metric_name: str) -> list[str]:
+    """The Pareto table in Markdown: the report's columns only, ``quality`` dropped when it repeats the metric."""
+    keys = [k for k in front[0] if k not in _JSON_ONLY and not (k == "quality" and metric_name in front[0])]
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in front:
+        cells = [str(row[k]).replace(",", ", ") if k == "architecture" else str(row[k]) for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def render_study_report(
     study: Study, results: dict[str, StrategyResult], out_dir: Path, synthetic: bool = False
 ) -> Path:
-    """Write ``report.md``, ``report.html``, ``selections.png``, ``pareto.json`` and copy the Pareto networks'
-    weights to ``pareto_models/``; returns the Markdown path. Only weights inside the study folder are copied; a
-    store row naming another file is skipped with a warning in the report."""
+    """Write ``report.md``, ``report.html``, ``fronts.png``, ``selections.png``, ``pareto.json`` and copy the
+    Pareto networks' weights to ``pareto_models/``; returns the Markdown path. Only weights inside the study
+    folder are copied; a store row naming another file is skipped with a warning in the report. Every figure is
+    titled with dataset, study and split, and carries the SYNTHETIC banner for generated data; ``pareto.json``
+    records what each figure shows (``figures``) and the report's warnings (``warnings``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _scatter(study, results, out_dir / "selections.png", synthetic)
-    volumes = _fronts_by_measure(study, out_dir / "fronts.png", synthetic)
+    fronts, volumes = fronts_figure(study, synthetic)
+    figures = [
+        save_figure(fronts, out_dir / "fronts.png"),
+        save_figure(selections_figure(study, results, synthetic), out_dir / "selections.png"),
+    ]
     rows = compare_rows(results)
     main = results.get("exhaustive") or next(iter(results.values()))
     front = _front_table(main, study)
+    models = out_dir / "pareto_models"
+    models.mkdir(exist_ok=True)
+    write_json(models / "config.json", study.config.to_dict())
+    warnings: list[str] = []
+    majority = majority_warning((p.evaluation.metrics for p in study.all_points()), "trained network")
+    if majority:
+        warnings.append(majority)
+    root = study.directory.resolve()
+    for p in main.front:
+        src = study.directory / "models" / p.evaluation.model_path
+        if p.evaluation.model_path and not src.resolve().is_relative_to(root):  # a row naming a foreign file
+            warnings.append(
+                f"**Warning:** the model file {p.evaluation.model_path} of {study.space.label(p.arch)} lies "
+                "outside the study folder; not copied."
+            )
+            log.warning("%s: %s lies outside %s; not copied", study.space.label(p.arch), src, root)
+            continue
+        if p.evaluation.model_path and src.is_file():
+            dst = models / pareto_model_folder(study, p.arch)
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / "model.pt")
     write_json(
         out_dir / "pareto.json",
         {
@@ -206,39 +246,41 @@ def render_study_report(
             "strategy": main.strategy,
             "objective": study.config.objective.label(),
             "front": front,
+            "figures": records_dict(figures),
+            "warnings": warnings,
         },
     )
-    models = out_dir / "pareto_models"
-    models.mkdir(exist_ok=True)
-    write_json(models / "config.json", study.config.to_dict())
-    skipped: list[str] = []
-    root = study.directory.resolve()
-    for p in main.front:
-        src = study.directory / "models" / p.evaluation.model_path
-        if p.evaluation.model_path and not src.resolve().is_relative_to(root):  # a row naming a foreign file
-            skipped.append(
-                f"**Warning:** the model file {p.evaluation.model_path} of {study.space.label(p.arch)} lies "
-                "outside the study folder; not copied."
-            )
-            log.warning("%s: %s lies outside %s; not copied", study.space.label(p.arch), src, root)
-            continue
-        if p.evaluation.model_path and src.is_file():
-            dst = models / study.space.label(p.arch).replace(",", "_").replace("=", "")
-            dst.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / "model.pt")
+    md = _markdown(study, rows, main, front, volumes, warnings, synthetic)
+    (out_dir / "report.md").write_text(md)
+    (out_dir / "report.html").write_text(markdown_to_html(md, f"Exploration report: {study.config.name}"))
+    return out_dir / "report.md"
+
+
+def _markdown(
+    study: Study,
+    rows: list[ComparisonRow],
+    main: StrategyResult,
+    front: list[dict[str, object]],
+    volumes: dict[str, float],
+    warnings: list[str],
+    synthetic: bool,
+) -> str:
     objective = study.config.objective
-    banner = "**SYNTHETIC DATA — generated by biowear; no accuracy claim.**\n\n" if synthetic else ""
-    lines = [
-        f"# Exploration report: {study.config.name}",
-        "",
-        banner
-        + f"Objective: `{study.config.objective.label()}`; "
+    context = study_context(study)
+    lines = [f"# Exploration report: {study.config.name}", ""]
+    if synthetic:
+        lines += ["**SYNTHETIC DATA — generated by biowear; no accuracy claim.**", ""]
+    lines += [
+        f"Data: {context.dataset}, {context.split}. Objective: `{objective.label()}`; "
         + (f"quality {objective.metric_name} ({objective.direction()}); " if objective.lower_is_better else "")
         + f"family {study.config.family}; space: "
         + ", ".join(f"{k} {tuple(v)}" for k, v in study.config.bounds.items())
-        + "; "
-        f"{len(study.space.feasible_points)} of {len(study.space.points)} points hardware-feasible.",
+        + f"; {len(study.space.feasible_points)} of {len(study.space.points)} points hardware-feasible.",
         "",
+    ]
+    for warning in warnings:
+        lines += [warning, ""]
+    lines += [
         "## Strategies",
         "",
         "| strategy | trained | exploration time (s) | hypervolume | HV ratio | time reduction | best phi |",
@@ -249,17 +291,15 @@ def render_study_report(
             f"| {r.strategy} | {r.n_trained} | {r.exploration_time_s:.1f} | {r.hypervolume:.4f} | "
             f"{_fmt(r.hypervolume_ratio)} | {_fmt(r.time_reduction, 'x')} | {_fmt(r.best_phi)} |"
         )
-    lines += ["", f"## Pareto networks ({main.strategy})", ""]
+    lines += ["", f"## Pareto networks ({main.strategy}, {len(front)})", ""]
     if front:
-        keys = list(front[0])
-        lines.append("| " + " | ".join(keys) + " |")
-        lines.append("|" + "---|" * len(keys))
-        for row in front:
-            lines.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
+        lines += _table_lines(front, objective.metric_name)
+        lines += [
+            "",
+            "Weights: `pareto_models/<architecture>/model.pt`; training time, epochs and model paths: `pareto.json`.",
+        ]
     else:
         lines.append("No feasible trained network yet.")
-    for warning in skipped:
-        lines += ["", warning]
     lines += [
         "",
         "Fronts over every trained network: hypervolume " + ", ".join(f"{k} {v:.4f}" for k, v in volumes.items()) + ".",
@@ -269,47 +309,8 @@ def render_study_report(
         "![selections](selections.png)",
         "",
     ]
-    md = "\n".join(lines)
-    (out_dir / "report.md").write_text(md)
-    (out_dir / "report.html").write_text(_html(md, study.config.name))
-    return out_dir / "report.md"
+    return "\n".join(lines)
 
 
 def _fmt(value: float | None, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.3f}{suffix}"
-
-
-def _html(markdown: str, title: str) -> str:
-    """A minimal HTML rendering of the report's Markdown (tables, headings, paragraphs, the image)."""
-    out = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style></head><body>"
-    ]
-    in_table = False
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(set(c) <= {"-", ":"} for c in cells):
-                continue
-            tag = "th" if not in_table else "td"
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1 : line.rindex(")")]
-            out.append(f"<img src='{html.escape(src)}' style='max-width:100%'>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
-    if in_table:
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
