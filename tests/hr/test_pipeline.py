@@ -135,3 +135,18 @@ def test_short_real_training_beats_the_constant_training_mean_predictor() -> Non
     mae = np.mean(np.abs(_predict(models.student, windows.x[fold.test]) - truth))
     constant = np.mean(np.abs(windows.y[fold.train].mean() - truth))
     assert mae < 0.75 * constant, (mae, constant)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["hr", "eval", "--ppg", "3"], "HRConfig.ppg must be one of mean, 1, 2"),
+        (["hr", "eval", "--dataset", "mitdb"], "not a heart-rate dataset"),
+        (["hr", "train", "--epochs", "0"], "HRConfig.epochs"),
+        (["hr", "predict", "missing.mat", "--model", "nowhere", "--network", "tutor"], "--network must be"),
+    ],
+)
+def test_hr_cli_bad_input_is_one_line(tmp_path, capsys, args, fragment) -> None:
+    code = cli_exit_code([*args, *(["--out", str(tmp_path / "o")] if args[1] != "predict" else [])])
+    out = capsys.readouterr().out
+    assert code == 2 and fragment in out and "Traceback" not in out

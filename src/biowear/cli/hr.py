@@ -76,6 +76,8 @@ DataDir = Annotated[Path | None, typer.Option(help="data root (default: BIOWEAR_
 Epochs = Annotated[int | None, typer.Option(help="epochs of every network (default 20)")]
 Seed = Annotated[int | None, typer.Option(help="seed (default 0)")]
 Device = Annotated[str | None, typer.Option(help="auto | cpu | cuda")]
+Ppg = Annotated[str | None, typer.Option(help="PPG input row: mean (of both channels) | 1 | 2")]
+FsHz = Annotated[float | None, typer.Option(help="model rate in Hz (default 32)")]
 
 
 @hr_app.command("train")
@@ -85,6 +87,8 @@ def hr_train(
     data_dir: DataDir = None,
     epochs: Epochs = None,
     val_subjects: Annotated[int | None, typer.Option(help="subjects held out for early stopping")] = None,
+    ppg: Ppg = None,
+    fs_hz: FsHz = None,
     seed: Seed = None,
     device: Device = None,
 ) -> None:
@@ -92,7 +96,9 @@ def hr_train(
     subjects) and save them as model files."""
     from biowear.hr.final import train_final
 
-    config = _config(dataset=dataset, epochs=epochs, val_subjects=val_subjects, seed=seed, device=device)
+    config = _config(
+        dataset=dataset, epochs=epochs, val_subjects=val_subjects, ppg=ppg, fs_hz=fs_hz, seed=seed, device=device
+    )
     windows = _load(config, data_dir)
     t0 = time.perf_counter()
     with progress() as bar:
@@ -116,6 +122,8 @@ def hr_eval(
     data_dir: DataDir = None,
     subjects: Annotated[str | None, typer.Option(help="comma-separated test subjects (default: all)")] = None,
     epochs: Epochs = None,
+    ppg: Ppg = None,
+    fs_hz: FsHz = None,
     seed: Seed = None,
     device: Device = None,
 ) -> None:
@@ -124,7 +132,7 @@ def hr_eval(
     from biowear.hr.evaluate import METHODS, evaluate_loso, loso_table
     from biowear.report.hr import render_hr_report
 
-    config = _config(dataset=dataset, epochs=epochs, seed=seed, device=device)
+    config = _config(dataset=dataset, epochs=epochs, ppg=ppg, fs_hz=fs_hz, seed=seed, device=device)
     windows = _load(config, data_dir)
     only = [s.strip() for s in subjects.split(",") if s.strip()] if subjects else None
     with progress() as bar:
