@@ -149,7 +149,7 @@ def run_fold(windows: HRWindows, fold: Fold, config: HRConfig, progress: Progres
 
 
 def settings_key(windows: HRWindows, config: HRConfig) -> str:
-    """Hash of the data and of every setting a fold's result depends on (the platform only changes costs)."""
+    """Hash of the data and of every setting a fold's result depends on (all but the device)."""
     doc = {"data": windows.key, "config": {k: v for k, v in config.to_dict().items() if k != "device"}}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
