@@ -59,7 +59,9 @@ def _bland_altman(windows: HRWindows, results: Sequence[FoldResult], method: str
         ax.axhline(level, color="C3", ls=style, lw=1, label=label)
     ax.set_xlabel("mean of estimate and ground truth (BPM)")
     ax.set_ylabel("estimate − ground truth (BPM)")
-    ax.set_title(f"{dataset} · Bland-Altman · {METHOD_TITLES[method]} ({'post-processed' if post else 'raw'})")
+    ax.set_title(
+        f"{dataset} · Bland-Altman\n{METHOD_TITLES[method]} ({'post-processed' if post else 'raw'})", fontsize=10
+    )
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
