@@ -53,6 +53,13 @@ def test_loso_runs_every_method_and_resumes_from_fold_files(tmp_path) -> None:
     assert table.costs["student_int8"].arithmetic == "int8"
     assert table.costs["student_int8"].storage_kB_int8 < table.costs["student"].storage_kB_fp32 / 3
     assert table.costs["teacher"].params > 4 * table.costs["student"].params  # about 5x, as in PULSE
+    from biowear.report.hr import render_hr_report
+
+    md = render_hr_report(windows, results, table, tmp_path / "report", "synthetic-test", {"anchor": "1 BPM"})
+    text = md.read_text()
+    assert "| S0 |" in text and "| S2 |" in text and "student_int8 (int8)" in text and "- anchor: 1 BPM" in text
+    for name in ("traces.png", "traces_post.png", "bland_altman.png", "hr_report.json"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
     # A second run reads the fold files (nothing trained) and gives the same estimates.
     calls.clear()
     again = evaluate_loso(windows, config, tmp_path, subjects=["S0", "S2"], on_fold=lambda *a: calls.append(a))
