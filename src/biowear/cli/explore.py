@@ -134,7 +134,8 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
             console.print(
                 f"{name}: {r.n_trained} trained, {r.n_infeasible} infeasible, exploration time "
                 f"{r.exploration_time_s:.1f} s, front of {len(r.front)}, hypervolume {r.hypervolume:.4f}"
-                + (f", best phi {best.phi:.4f} ({study.space.label(best.arch)})" if best else "")
+                + (f", best phi {best.phi:.4f} ({study.space.label(best.arch)})" if best else ""),
+                soft_wrap=True,  # one line per strategy in logs too (the console is 140 wide off a terminal)
             )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: every finished network is stored; run the same command to resume")
