@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from biowear.data.datasets import DATASETS
-from biowear.data.hr import HRDataset, HRRecording, HRWindowConfig, read_spc_recording, recording_windows
+from biowear.data.hr import (
+    HRDataset,
+    HRRecording,
+    HRWindowConfig,
+    read_spc_recording,
+    recording_windows,
+    recordings_to_arrays,
+)
 from biowear.errors import ConfigError
 from biowear.hr.config import HRConfig
 from biowear.hr.evaluate import HRWindows
@@ -25,16 +32,10 @@ def window_config(config: HRConfig) -> HRWindowConfig:
 
 
 def _windows_of(recordings: tuple[HRRecording, ...], config: HRConfig, key: str) -> HRWindows:
-    cfg = window_config(config)
-    xs, ys, recs, subjects = [], [], [], []
-    for rec in recordings:
-        x = recording_windows(rec, cfg)
-        keep = np.ones(len(x), dtype=bool) if rec.bpm_valid is None else np.asarray(rec.bpm_valid, dtype=bool)
-        xs.append(x[keep])
-        ys.append(np.asarray(rec.bpm, dtype=np.float32)[keep])
-        recs += [rec.recording_id] * int(keep.sum())
-        subjects += [rec.subject_id] * int(keep.sum())
-    return HRWindows(np.concatenate(xs), np.concatenate(ys), np.asarray(recs), np.asarray(subjects), cfg.fs_hz, key)
+    arrays = recordings_to_arrays(recordings, window_config(config), name=config.dataset)
+    # recordings_to_arrays keeps each recording's valid windows, in order: name them by recording too
+    recording = np.repeat([r.recording_id for r in recordings], [int(np.sum(r.bpm_valid)) for r in recordings])
+    return HRWindows(arrays.x, arrays.y, recording, arrays.groups, arrays.fs_hz, key)
 
 
 def load_windows(config: HRConfig, root: Path | None = None) -> HRWindows:

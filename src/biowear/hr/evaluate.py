@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from biowear.errors import ConfigError, DataError
 from biowear.hr.config import HRConfig
 from biowear.hr.costs import ModelCost, model_cost
 from biowear.hr.folds import Fold, loso_folds
-from biowear.hr.train import MODELS, Progress, train_fold
+from biowear.hr.train import HR_TASK, MODELS, Progress, train_fold
 from biowear.signal.ppg_hr import HistoryLimit, SpectralTrackerConfig, limit_to_history, track_heart_rate
 from biowear.train.artifacts import read_json, write_json
+from biowear.train.fit import predict
 
 BASELINE = "classical"
 METHODS = (BASELINE, *MODELS)
@@ -102,42 +102,35 @@ class FoldResult:
         )
 
 
+def recording_spans(recording: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(recording id, window indices) of each recording in ``recording``, in first-seen (time) order."""
+    return [(r, np.flatnonzero(recording == r)) for r in dict.fromkeys(recording.tolist())]
+
+
 def _per_recording(fn: Callable[[np.ndarray], np.ndarray], recording: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.empty(len(values), dtype=np.float64)
-    for rec in dict.fromkeys(recording.tolist()):  # first-seen order
-        sel = np.flatnonzero(recording == rec)
+    for _, sel in recording_spans(recording):
         out[sel] = fn(values[sel])
     return out
-
-
-def _predict(model: torch.nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for s in range(0, len(x), batch):
-            out.append(model(torch.from_numpy(np.ascontiguousarray(x[s : s + batch]))).reshape(-1).cpu().numpy())
-    return np.concatenate(out).astype(np.float64)
 
 
 def baseline_estimates(windows: HRWindows, index: np.ndarray, tracker: SpectralTrackerConfig) -> np.ndarray:
     """The classical tracker on the windows ``index`` (run per recording, in time order)."""
     x = windows.x[index]
-    rec = windows.recording[index]
     out = np.empty(len(index))
-    for r in dict.fromkeys(rec.tolist()):
-        sel = np.flatnonzero(rec == r)
+    for _, sel in recording_spans(windows.recording[index]):
         out[sel] = track_heart_rate(x[sel, 0], x[sel, 1:], windows.fs_hz, tracker)
     return out
 
 
 def run_fold(windows: HRWindows, fold: Fold, config: HRConfig, progress: Progress | None = None) -> FoldResult:
     """Train the fold's networks and estimate its test subject's windows with every method."""
-    models = train_fold(windows.x, windows.y, fold.train, fold.val, config, progress or (lambda n, e: ()))
+    models = train_fold(windows.x, windows.y, fold.train, fold.val, config, progress)
     test = fold.test
     rec = windows.recording[test]
     estimates = {BASELINE: baseline_estimates(windows, test, SpectralTrackerConfig())}
     for name in MODELS:
-        estimates[name] = _predict(models.get(name), windows.x[test])
+        estimates[name] = predict(models.get(name), windows.x[test], HR_TASK).astype(np.float64)
     limit = HistoryLimit(config.band_bpm, config.history)
     post = {k: _per_recording(lambda v: limit_to_history(v, limit), rec, v) for k, v in estimates.items()}
     shape = (int(windows.x.shape[1]), int(windows.x.shape[2]))
@@ -229,8 +222,7 @@ def loso_table(windows: HRWindows, results: Sequence[FoldResult]) -> LosoTable:
     for res in results:
         rec = windows.recording[res.index]
         truth = windows.y[res.index].astype(np.float64)
-        for r in dict.fromkeys(rec.tolist()):
-            sel = rec == r
+        for r, sel in recording_spans(rec):
             recordings.append(r)
             for m in METHODS:
                 mae[m][r] = float(np.mean(np.abs(res.estimates[m][sel] - truth[sel])))

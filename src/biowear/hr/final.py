@@ -50,7 +50,7 @@ def train_final(windows: HRWindows, config: HRConfig, out_dir: Path, progress: P
         train,
         val,
         config,
-        progress or (lambda n, e: ()),
+        progress,
         which=("teacher", "student_kd", "student_int8"),
     )
     out_dir = Path(out_dir)

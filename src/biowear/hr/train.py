@@ -71,10 +71,6 @@ class FoldModels:
         return getattr(self, name)
 
 
-def _no_progress(name: str, epochs: int) -> Sequence[Callback]:
-    return ()
-
-
 def distillation_loss(teacher: nn.Module, config: HRConfig, target_std: float) -> RegressionDistillationLoss:
     """PULSE's loss: g·(b·L1(y) + (1−b)·L1(teacher)) + (1−g)·relation(embeddings), the L1 terms in units of
     the training targets' standard deviation so that they weigh against the (scale-free) relation term as
@@ -95,7 +91,7 @@ def train_fold(
     train: np.ndarray,
     val: np.ndarray,
     config: HRConfig,
-    progress: Progress = _no_progress,
+    progress: Progress | None = None,
     which: Sequence[str] = MODELS,
 ) -> FoldModels:
     """Train the networks of one fold on ``x[train]`` (early stopping on ``x[val]``).
@@ -104,7 +100,7 @@ def train_fold(
         x: windows ``(n, 4, samples)``: PPG and accelerometer x/y/z at ``config.fs_hz``; y: BPM per window.
         train, val: window indices of the training and validation subjects.
         config: settings (one budget for every network).
-        progress: gives progress callbacks for each network's training.
+        progress: gives progress callbacks for each network's training (None: no progress).
         which: the networks to train; ``student_kd`` needs ``teacher``, ``student_int8`` needs ``student_kd``.
     """
     shape = (int(x.shape[1]), int(x.shape[2]))
@@ -116,7 +112,8 @@ def train_fold(
 
     def trained(arch: Any, name: str, loss: Any = None) -> nn.Module:
         model = build_model(arch, HR_TASK, shape, seed=config.seed, target=target, inputs=inputs)
-        fits[name] = fit(model, *data, tc, progress(name, tc.epochs), loss=loss, task=HR_TASK)
+        callbacks = progress(name, tc.epochs) if progress else ()
+        fits[name] = fit(model, *data, tc, callbacks, loss=loss, task=HR_TASK)
         return model.cpu().eval()
 
     teacher = trained(teacher_arch, "teacher") if "teacher" in which or "student_kd" in which else None

@@ -11,28 +11,36 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from biowear.hr.evaluate import METHOD_TITLES, METHODS, FoldResult, HRWindows, LosoTable  # noqa: E402
+from biowear.hr.evaluate import (  # noqa: E402
+    METHOD_TITLES,
+    METHODS,
+    FoldResult,
+    HRWindows,
+    LosoTable,
+    recording_spans,
+)
 from biowear.train.artifacts import write_json  # noqa: E402
 
 #: Methods drawn on the trace plots (all would crowd them).
 TRACED = ("classical", "teacher", "student_kd", "student_int8")
 
 
-def _trace_figure(windows: HRWindows, results: Sequence[FoldResult], post: bool, dataset: str) -> plt.Figure:
-    recs = [(res, r) for res in results for r in dict.fromkeys(windows.recording[res.index].tolist())]
+def _trace_figure(
+    windows: HRWindows, results: Sequence[FoldResult], table: LosoTable, post: bool, dataset: str
+) -> plt.Figure:
+    recs = [(res, r, sel) for res in results for r, sel in recording_spans(windows.recording[res.index])]
     cols = 3 if len(recs) > 4 else max(1, len(recs))
     rows = int(np.ceil(len(recs) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.6 * rows), squeeze=False, sharey=False)
     for ax in axes.flat[len(recs) :]:
         ax.set_visible(False)
-    for ax, (res, r) in zip(axes.flat, recs):
-        sel = windows.recording[res.index] == r
-        t_min = np.arange(int(sel.sum())) * 2.0 / 60.0
+    maes = table.mae_post if post else table.mae
+    for ax, (res, r, sel) in zip(axes.flat, recs):
+        t_min = np.arange(len(sel)) * 2.0 / 60.0
         ax.plot(t_min, windows.y[res.index][sel], "k-", lw=1.6, label="ground truth")
-        table = res.post if post else res.estimates
+        estimates = res.post if post else res.estimates
         for m in TRACED:
-            mae = float(np.mean(np.abs(table[m][sel] - windows.y[res.index][sel])))
-            ax.plot(t_min, table[m][sel], lw=0.9, label=f"{m} ({mae:.1f})")
+            ax.plot(t_min, estimates[m][sel], lw=0.9, label=f"{m} ({maes[m][r]:.1f})")
         ax.set_title(f"{r} (test subject {res.subject})", fontsize=8)
         ax.set_xlabel("time (min)", fontsize=7)
         ax.set_ylabel("BPM", fontsize=7)
@@ -82,7 +90,7 @@ def render_hr_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for post, name in ((False, "traces.png"), (True, "traces_post.png")):
-        fig = _trace_figure(windows, results, post, dataset)
+        fig = _trace_figure(windows, results, table, post, dataset)
         fig.savefig(out_dir / name, dpi=100)
         plt.close(fig)
     fig, agreement = _bland_altman(windows, results, bland_altman_method, True, dataset)
