@@ -6,8 +6,6 @@ qemu-system-arm, and skip without them unless BIOWEAR_REQUIRE_MCU=1 (CI), where 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,12 +15,8 @@ import pytest
 from biowear.errors import ConfigError
 from biowear.export import build
 from biowear.export.stack import worst_stack
+from tests.export.conftest import needs_cc
 from tests.export.fixtures.dense_model import make_fixture, write_fixture
-
-needs_cc = pytest.mark.skipif(
-    shutil.which(os.environ.get("CC", "cc")) is None or shutil.which("make") is None,
-    reason="no host C compiler (cc) or make on PATH",
-)
 
 
 def _windows(n: int, seed: int = 1) -> np.ndarray:
@@ -35,26 +29,6 @@ def _model_dir(tmp_path: Path, regression: bool = False, n: int = 40) -> tuple[P
     out = write_fixture(tmp_path / ("reg" if regression else "cls"), fx)
     build.write_harness(out, w, mcu_windows=5)
     return out, fx, w
-
-
-@pytest.fixture
-def mcu_toolchain() -> None:
-    """Skip (or, with BIOWEAR_REQUIRE_MCU=1, fail) without the cross compiler, newlib or QEMU."""
-    missing = [t for t in ("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm") if not shutil.which(t)]
-    if not missing:
-        lib = subprocess.run(
-            ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-print-file-name=librdimon.a"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout.strip()
-        if not os.path.isabs(lib):
-            missing.append("newlib (librdimon.a)")
-    if missing:
-        msg = f"Cortex-M4 toolchain missing: {', '.join(missing)} (apt install {build.APT_PACKAGES})"
-        if os.environ.get("BIOWEAR_REQUIRE_MCU") == "1":
-            pytest.fail(msg + " but BIOWEAR_REQUIRE_MCU=1")
-        pytest.skip(msg)
 
 
 # ---------------------------------------------------------------- host

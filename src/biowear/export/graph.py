@@ -133,8 +133,8 @@ def _lstm_params(m: nn.LSTM) -> dict[str, Any]:
         raise _unsupported("LSTM", "only a one-layer, unidirectional, batch-first LSTM without projection")
     p = {k: v.detach().double().numpy() for k, v in m.named_parameters()}
     bias = p.get("bias_ih_l0", 0.0) + p.get("bias_hh_l0", 0.0)
-    return {"w_ih": p["weight_ih_l0"], "w_hh": p["weight_hh_l0"], "bias": np.broadcast_to(bias, (4 * m.hidden_size,)).copy(),
-            "hidden": int(m.hidden_size)}  # fmt: skip
+    bias = np.broadcast_to(bias, (4 * m.hidden_size,)).copy()
+    return {"w_ih": p["weight_ih_l0"], "w_hh": p["weight_hh_l0"], "bias": bias, "hidden": int(m.hidden_size)}
 
 
 def _pool_params(m: nn.Module, length: int) -> dict[str, Any]:
@@ -314,7 +314,11 @@ def lower(model: nn.Module, input_shape: Sequence[int]) -> Graph:
             ShapeProp(gm).propagate(example)
     except RuntimeError as exc:
         raise ConfigError(f"{type(core).__name__} does not accept inputs of shape {tuple(input_shape)}: {exc}") from exc
-    shapes = {n.name: tuple(n.meta["tensor_meta"].shape) for n in gm.graph.nodes if hasattr(n.meta.get("tensor_meta"), "shape")}
+    shapes = {
+        n.name: tuple(n.meta["tensor_meta"].shape)
+        for n in gm.graph.nodes
+        if hasattr(n.meta.get("tensor_meta"), "shape")
+    }
     low = _Lowering(gm, shapes)
     inp = out = ""
     handlers: dict[str, Callable[[_Lowering, torch.fx.Node], None]] = {

@@ -31,7 +31,7 @@ LUT_ENTRIES = 513
 LUT_STEP_BITS = 7  # 65536 inputs / 512 segments = 128 inputs per segment
 #: Largest error of a LUT output against the exact function over all int16 Q3.12 inputs (measured by
 #: ``tests/export/test_intmath.py``): sigmoid (dominated by saturation at +-8) and tanh, in real units.
-LUT_ERROR_BOUND = {"sigmoid": 3.5e-4, "tanh": 1.0e-4}
+LUT_ERROR_BOUND = {"sigmoid": 3.5e-4, "tanh": 1.2e-4}
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

@@ -1,0 +1,78 @@
+"""The generated C equals the numpy reference bit for bit: host gcc for every network, Cortex-M4 under QEMU."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from biowear.export.c_export import MANIFEST, export_c
+from biowear.export.quantize import weight_bytes
+from biowear.export.reference import classes, run_int
+from biowear.train.target import ScaledInput, ScaledOutput
+from tests.export.conftest import needs_cc
+from tests.export.nets import NETWORKS, network, windows
+
+IDS = [n[0] for n in NETWORKS]
+pytestmark = needs_cc
+
+
+@pytest.mark.parametrize("name, arch, shape", NETWORKS, ids=IDS)
+def test_host_c_equals_the_reference_on_every_window(tmp_path, name, arch, shape):
+    net = network(arch, shape)
+    x = windows(shape, 48)
+    record, q = export_c(net, shape, tmp_path, x[:32], check=x[32:])
+    assert record.host_exact and record.host_windows == 16
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert manifest["arena_bytes"] == manifest["liveness_peak_bytes"] == record.arena_bytes
+    # the int8 network still classifies like the float one on most windows (the codes are not degenerate)
+    float_labels = net(torch.from_numpy(x[32:])).argmax(1).numpy()
+    assert (classes(run_int(q, x[32:])) == float_labels).mean() >= 0.8
+    source = re.sub(r"/\*.*?\*/", "", (tmp_path / "model.c").read_text(), flags=re.S)  # code, not comments
+    assert not re.search(r"\b(float|double|malloc|free|printf)\b", source)
+    assert re.findall(r"#include <(\w+)\.h>", source) == ["stdint", "string"]
+
+
+def test_packed_kmeans_weights_are_decoded_exactly_and_save_flash(tmp_path):
+    _, arch, shape = NETWORKS[5]
+    net = network(arch, shape)
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.dim() > 1:  # 16 shared values per tensor, as 4-bit k-means leaves them
+                p.copy_(torch.round(p / p.abs().max() * 7.5 - 0.5) / 7.5 * p.abs().max())
+    x = windows(shape, 40)
+    dense, qd = export_c(net, shape, tmp_path / "int8", x[:24], check=x[24:])
+    packed, qp = export_c(net, shape, tmp_path / "kmeans", x[:24], weights="kmeans", check=x[24:])
+    assert packed.host_exact
+    bits = {b for op in packed.ops for b in op["packed_bits"].values()}
+    assert bits == {4}
+    assert weight_bytes(qp)["weights"] < 0.55 * weight_bytes(qd)["weights"]
+
+
+def test_regression_model_prints_its_value_in_the_target_unit(tmp_path):
+    from biowear.export import build
+
+    _, arch, shape = NETWORKS[6]
+    net = ScaledOutput(ScaledInput(network(arch, shape, n_outputs=1), [0.1] * 4, [2.0] * 4), 80.0, 15.0).eval()
+    x = windows(shape, 24) * 2
+    record, q = export_c(net, shape, tmp_path, x[:16], check=x[16:])
+    assert record.host_exact
+    values = build.predict_host(tmp_path, x[16:])
+    assert np.allclose(values, q.decode(run_int(q, x[16:]))[:, 0], atol=1e-3)
+    assert np.abs(values - net(torch.from_numpy(x[16:])).detach().numpy()[:, 0]).max() < 0.05 * 15.0
+
+
+@pytest.mark.mcu
+@pytest.mark.parametrize("name, arch, shape", NETWORKS, ids=IDS)
+def test_cortex_m4_build_equals_the_reference_under_qemu(tmp_path, mcu_toolchain, name, arch, shape):
+    net = network(arch, shape)
+    x = windows(shape, 36)
+    record, q = export_c(net, shape, tmp_path, x[:32], check=x[32:], mcu=True, mcu_windows=4)
+    assert record.mcu_exact and record.mcu_windows == 4
+    mcu = record.mcu
+    assert mcu["bss"] >= record.arena_bytes
+    assert mcu["rodata"] + mcu["text"] + mcu["data"] >= sum(record.weight_bytes.values())
+    assert mcu["stack_bytes"] > 0
