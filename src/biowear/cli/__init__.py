@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "networks), report, compress the most accurate Pareto network, and list the reports written.",
     ),
     "data": ("biowear.cli.data", "List, inspect and download datasets."),
+    "export": (
+        "biowear.cli.export",
+        "Export a model as int8 C for a Cortex-M (bit-exact with the numpy reference) or as ONNX.",
+    ),
     "hr": (
         "biowear.cli.hr",
         "Heart rate from wrist PPG + accelerometer: train the PULSE teacher and distilled student, evaluate\n"
