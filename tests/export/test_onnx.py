@@ -74,6 +74,15 @@ def test_fp32_graph_computes_what_pytorch_computes(case, tmp_path):
         assert check.label_agreement == 1.0 and check.mae_vs_float is None
 
 
+@pytest.mark.slow  # about 13 s on two shared cores
+def test_dynamo_exporter_gives_the_same_graph_outputs(tmp_path):
+    pytest.importorskip("onnxscript", reason="the dynamo exporter needs onnxscript")
+    model, shape, _ = _net("ecg_cnn")
+    path = export_onnx(model, shape, tmp_path / "m.onnx", dynamo=True)
+    assert verify_onnx(path, model, _windows(shape, 5, seed=6)).max_abs_diff < 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
 def test_wrappers_are_in_the_graph(tmp_path):
     model, shape, _ = _net("pulse_student")
     core, target, inputs = unwrap(model)

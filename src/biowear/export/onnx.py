@@ -18,22 +18,23 @@ provider has one (the CPU provider: convolutions, matrix products, additions, po
 dequantise-compute-quantise otherwise (``BatchNormalization`` after a residual join, ``LayerNormalization``),
 which still rounds its inputs and output to int8.
 
-Needs the ``onnx`` extra (``pip install 'biowear[onnx]'``: onnx and onnxruntime); everything is imported lazily,
-so this module imports without it. The TorchScript-based exporter of ``torch.onnx`` is used by default (it needs
-nothing more and takes well under a second); ``dynamo=True`` selects the ``torch.export`` one, which also needs
-``onnxscript`` and is ten to fifty times slower on these networks.
+Needs the ``onnx`` extra (``pip install 'biowear[onnx]'``: onnx, onnxruntime, onnxscript); everything is imported
+lazily, so this module imports without it. The TorchScript-based exporter of ``torch.onnx`` is used by default
+(well under a second per network; deprecated by torch 2.9+ but present in 2.13); ``dynamo=True`` selects the
+``torch.export``-based one, which needs onnxscript and took 3-20 s per network here (the same outputs to 1e-7).
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import os
 import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,12 +98,17 @@ def _windows(windows: np.ndarray, input_shape: tuple[int, int] | None = None, wh
 @contextmanager
 def _quiet_exporter() -> Iterator[None]:
     """Silence torch.onnx's deprecation notes about its own exporters (they are not the caller's concern)."""
-    with warnings.catch_warnings():
+    printed = io.StringIO()
+    with warnings.catch_warnings(), redirect_stdout(printed):  # the TorchScript exporter prints its graph on errors
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # fixed window length: constant pads
-        yield
+        try:
+            yield
+        finally:
+            if printed.getvalue():
+                log.debug("torch.onnx printed: %s", printed.getvalue())
 
 
 def _torch_export(model: nn.Module, example: torch.Tensor, target: Any, opset: int, dynamo: bool) -> None:
@@ -183,7 +189,8 @@ def export_onnx(
     path = Path(path)
     try:
         if dynamo:
-            with tempfile.TemporaryDirectory(dir=path.parent if path.parent.exists() else None) as tmp:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=path.parent, prefix=".onnx-export-") as tmp:
                 _torch_export(net, example, os.path.join(tmp, "model.onnx"), int(opset), dynamo=True)
                 proto = onnx.load(os.path.join(tmp, "model.onnx"))
             atomic_write(path, lambda fh: fh.write(proto.SerializeToString()))
@@ -240,6 +247,7 @@ def quantize_onnx_int8(
     """
     require_onnx()
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     if activations not in ACTIVATION_TYPES:
         raise ConfigError(f"unknown activation type {activations!r}; valid options are {', '.join(ACTIVATION_TYPES)}")
@@ -252,9 +260,14 @@ def quantize_onnx_int8(
     x = _windows(calibration_windows, shape, "calibration windows")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".onnx-int8-") as tmp:
-        staged = Path(tmp) / "model_int8.onnx"
+        staged, source = Path(tmp) / "model_int8.onnx", Path(tmp) / "model_pre.onnx"
+        try:  # onnxruntime's graph optimisation and shape inference before quantising, as it advises
+            quant_pre_process(str(fp32_path), str(source), skip_symbolic_shape=True)
+        except Exception as exc:  # a graph it cannot optimise is quantised as exported
+            log.info("quantisation pre-processing skipped (%s: %s)", type(exc).__name__, exc)
+            source = fp32_path
         quantize_static(
-            str(fp32_path),
+            str(source),
             str(staged),
             _WindowReader(x, batch_size),
             quant_format=QuantFormat.QDQ,
