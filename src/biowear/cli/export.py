@@ -105,8 +105,16 @@ def export(
     if format == "onnx":
         from biowear.export.onnx import export_onnx_bundle
 
-        result = export_onnx_bundle(saved, out, calib)
-        console.print_json(data={k: str(v) if isinstance(v, Path) else v for k, v in result.items()})
+        test = data["test"][:check] if check else None
+        result = export_onnx_bundle(saved, out, calib, verify_windows=test)
+        for key in ("fp32", "int8"):
+            c = result.get(key)
+            if c:
+                agree = "" if c["label_agreement"] is None else f", labels agree {100 * c['label_agreement']:.2f} %"
+                mae = "" if c["mae_vs_float"] is None else f", MAE vs float {c['mae_vs_float']:.4g}"
+                floats = ", ".join(f"{k} x{v}" for k, v in c["float_ops"].items()) or "none"
+                console.print(f"{c['path']}: onnxruntime vs PyTorch float on {c['n_windows']} windows: max |diff| "
+                              f"{c['max_abs_diff']:.3g}{agree}{mae}; float ops: {floats}", highlight=False)  # fmt: skip
         return
     _export_c(saved, out, calib, data, check, _weights_layout(saved, weights), mcu)
 
