@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "networks), report, compress the most accurate Pareto network, and list the reports written.",
     ),
     "data": ("biowear.cli.data", "List, inspect and download datasets."),
+    "predict": (
+        "biowear.cli.predict",
+        "Predict with a model file: one line per window (class or value), or a .csv/.npy file.",
+    ),
     "hr": (
         "biowear.cli.hr",
         "Heart rate from wrist PPG + accelerometer: train the PULSE teacher and distilled student, evaluate\n"
