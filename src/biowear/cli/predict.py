@@ -60,8 +60,7 @@ def predict(
     pred = saved.predict(x)
     rows = _rows(pred, saved.task)
     if out is None:
-        for i, (_, text) in enumerate(rows):
-            console.print(f"{i}\t{escape(text)}", highlight=False)
+        typer.echo("\n".join(f"{i}\t{text}" for i, (_, text) in enumerate(rows)))  # tab-separated, unstyled
         return
     if out.suffix == ".npy":
         atomic_write(out, lambda fh: np.save(fh, np.asarray(pred)))

@@ -74,7 +74,7 @@ def record_windows(record: Path, config: DataConfig) -> tuple[np.ndarray, np.nda
     if isinstance(dataset, WindowDataset):
         raise ConfigError("the model was trained on window arrays, not recordings; give its windows as .npy/.npz")
     fs_hz = config.working_fs_hz()
-    rec = read_wfdb_record(base.parent, base.name, "input", getattr(dataset, "annotator", "atr"), "mask")
+    rec = read_wfdb_record(base.parent, base.name, "input", getattr(dataset, "annotator", config.annotator), "mask")
     signal = _preprocess(rec, config, fs_hz, tuple(getattr(dataset, "preferred_channels", ())))
     ann = rec.annotations.rescaled(fs_hz / rec.fs_hz, signal.shape[0])
     kind = WINDOW_KINDS.get(config.window.kind)
