@@ -188,3 +188,42 @@ def test_save_refuses_unmeasured_label(swept, tmp_path):
 def test_safe_label():
     assert safe_label("prune-global+kmeans s=0.9 q=4") == "prune-global+kmeans_s0.9_q4"
     assert safe_label("int8-ptq") == "int8-ptq"
+
+
+def test_compress_cli_saves_chosen_and_requested_variants(tmp_path):
+    from dataclasses import asdict
+
+    from typer.testing import CliRunner
+
+    from biowear.cli import app
+    from biowear.data import DataConfig, WindowConfig
+    from biowear.train.artifacts import write_json
+
+    cfg = DataConfig(datasets=("synthetic_ecg",), labels="binary", records=("syn000", "syn003"), fs_hz=128.0,
+                     window=WindowConfig(kind="beat", window_samples=128))  # fmt: skip
+    write_json(tmp_path / "config.json", {"data": asdict(cfg), "split": {}, "train": {"epochs": 1, "seed": 0}})
+    spec, net = _net()
+    save_model(tmp_path / "model.pt", net, spec, Task.classification(("normal", "anomaly")), (1, 128), fs_hz=128.0,
+               recipe=asdict(cfg), synthetic=True)  # fmt: skip
+    runner = CliRunner()
+    common = ["--config", str(tmp_path / "config.json"), "--methods", "layer", "--sparsity", "0.6", "--bits", "4",
+              "--finetune-epochs", "0", "--max-loss-pp", "100"]  # fmt: skip
+    out = tmp_path / "c1"
+    args = ["compress", str(tmp_path / "model.pt"), *common, "--save", "int8-ptq", "--out", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in (out / "variants").iterdir())
+    assert "int8-ptq.pt" in files and len(files) == 2  # the chosen variant and the requested one
+    assert "saved int8-ptq:" in res.output
+    assert load_model(out / "variants" / "int8-ptq.pt").kind == "int8"
+    chosen = next(out / "variants" / f for f in files if f != "int8-ptq.pt")
+    # a saved variant is a valid input of compress (compress it further) ...
+    res = runner.invoke(app, ["compress", str(chosen), *common, "--no-int8", "--out", str(tmp_path / "c2")])
+    assert res.exit_code == 0, res.output
+    # ... but an int8 one is refused with a one-line reason
+    res = runner.invoke(
+        app, ["compress", str(out / "variants" / "int8-ptq.pt"), *common, "--out", str(tmp_path / "c3")]
+    )
+    assert res.exit_code != 0 and "is an int8 model" in str(res.exception)
+    res = runner.invoke(app, ["compress", str(tmp_path / "model.pt"), *common, "--save", "nope", "--out", str(out)])
+    assert res.exit_code != 0 and "--save 'nope' is not a measured variant; valid options are" in str(res.exception)
