@@ -296,18 +296,28 @@ class CompressionResult:
         label = point if isinstance(point, str) else point.label()
         return variant_network(self.base.model, self.data, self.split, self.train, self.config, label, self.directory)
 
+    def point(self, label: str) -> CompressionPoint:
+        """The measured point of a variant label (the error lists the labels)."""
+        for p in self.points:
+            if p.label() == label:
+                return p
+        raise ConfigError(
+            f"no measured variant {label!r}; valid options are: {', '.join(p.label() for p in self.points)}"
+        )
+
     def save(self, point: CompressionPoint | str, path: str | Path) -> Path:
-        """Save a variant as a loadable ``model.pt`` (same architecture: pruning, k-means; the variant's label is
-        recorded). Variants that change the architecture or the number format (structured, int8) are measured
-        but not saved as model files yet."""
+        """Save a variant as a loadable model file of its kind (see :mod:`biowear.compress.variant_file`):
+        pruned and k-means variants keep the architecture, structured ones are resized on load, int8 ones keep
+        the float network they came from (``SavedModel.float_model``). ``meta`` records the label, k-means
+        bits, storage figure and test metrics."""
+        from biowear.compress.variant_file import save_variant, variant_model
+
         label = point if isinstance(point, str) else point.label()
-        if label.startswith(("int8", "structured")):
-            raise ConfigError(f"variant {label!r} changes the architecture or number format; only pruned and "
-                              "k-means variants are saved as model files")  # fmt: skip
-        net = self.network(label)
-        b = self.base
-        return save_model(Path(path), net, b.arch, b.task, b.input_shape, fs_hz=b.fs_hz, recipe=b.recipe,
-                          data_key=b.data_key, synthetic=b.synthetic, meta={"variant": label})  # fmt: skip
+        measured = self.point(label)
+        net, float_model = variant_model(
+            self.base.model, self.data, self.split, self.train, self.config, label, self.directory
+        )
+        return save_variant(Path(path), self.base, net, measured, float_model)
 
 
 def compress_model(
@@ -357,10 +367,33 @@ def compress_model(
 
 
 # ---------------------------------------------------------------------------------------------- models
-def predict(model: SavedModel | str | Path, x: np.ndarray) -> np.ndarray:
-    """Class indices (classification) or target values (regression) of a saved model for windows ``x``."""
+def predict(
+    model: SavedModel | str | Path, x: np.ndarray | str | Path, config: DataConfig | str | Path | None = None
+) -> np.ndarray:
+    """Class indices (classification) or target values (regression) of a saved model of any kind (float,
+    pruned, k-means, structured, int8).
+
+    Args:
+        model: a :class:`SavedModel` or a model file.
+        x: windows ``(n, channels, samples)``; or a ``.npy``/``.npz`` (``x``) file of them; or a WFDB record
+            path without extension, cut into windows with ``config`` or the data recipe the model records.
+
+    Raises:
+        ConfigError: a missing file, windows of the wrong shape, NaN values, or a record without a recipe.
+    """
+    from biowear.train.inputs import check_windows, read_windows
+
     saved = load_model(Path(model)) if isinstance(model, (str, Path)) else model
-    return saved.predict(x)
+    if isinstance(x, (str, Path)):
+        if isinstance(config, (str, Path)):
+            from biowear.train.artifacts import load_recipe
+
+            config = load_recipe(Path(config))[0]
+        recipe = config or (build(DataConfig, saved.recipe, "data") if saved.recipe else None)
+        windows = read_windows(Path(x), saved.input_shape, recipe)
+    else:
+        windows = check_windows(x, saved.input_shape)
+    return saved.predict(windows)
 
 
 __all__ = [

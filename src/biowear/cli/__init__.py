@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "biowear.cli.export",
         "Export a model as int8 C for a Cortex-M (bit-exact with the numpy reference) or as ONNX.",
     ),
+    "predict": (
+        "biowear.cli.predict",
+        "Predict with a model file: one line per window (class or value), or a .csv/.npy file.",
+    ),
     "hr": (
         "biowear.cli.hr",
         "Heart rate from wrist PPG + accelerometer: train the PULSE teacher and distilled student, evaluate\n"

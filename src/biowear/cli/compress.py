@@ -121,6 +121,14 @@ def compress(
     threads: Annotated[
         int, typer.Option(help="torch threads while timing latency (1: stable on a shared machine)")
     ] = 1,
+    save: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--save",
+            help="also save this measured variant (its label, e.g. 'prune-global s=0.9') as a model file in "
+            "OUT/variants/ (repeatable; the best variant within --max-loss-pp is always saved)",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/compress"),
 ) -> None:
     """Prune (importance x scope; one-shot, iterative or multistage), k-means quantise and both, int8 and
@@ -162,6 +170,9 @@ def compress(
     )
     data_cfg, split_cfg, train_cfg = load_recipe(config)
     saved = load_model(model_path)
+    from biowear.compress.variant_file import check_compressible
+
+    check_compressible(saved, str(model_path))
     data = prepare(data_cfg)
     check_matches(saved, data)
     synthetic = data.synthetic
@@ -204,7 +215,25 @@ def compress(
     from biowear.report.figures import ReportContext
 
     context = ReportContext.of(data_cfg, f"model {label}", split_cfg.kind)
-    _report(points, label, shown, max_loss_pp, synthetic, out, context)
+    chosen = _report(points, label, shown, max_loss_pp, synthetic, out, context)
+    wanted = [chosen.label()] if chosen is not None and chosen.method != "original" else []
+    wanted += [w for w in (save or []) if w not in wanted]
+    _save_variants(saved, points, wanted, (data, parts, train_cfg, settings), out)
+
+
+def _save_variants(saved, points, labels: list[str], run: tuple, out: Path) -> None:
+    """Write each variant of ``labels`` as a model file ``OUT/variants/<label>.pt`` and print its path."""
+    from biowear.compress.variant_file import safe_label, save_variant, variant_model
+
+    by_label = {p.label(): p for p in points}
+    unknown = [w for w in labels if w not in by_label]
+    if unknown:
+        raise ConfigError(f"--save {unknown[0]!r} is not a measured variant; valid options are: {', '.join(by_label)}")
+    data, parts, train_cfg, settings = run
+    for label in labels:
+        net, float_model = variant_model(saved.model, data, parts, train_cfg, settings, label, out)
+        path = save_variant(out / "variants" / f"{safe_label(label)}.pt", saved, net, by_label[label], float_model)
+        console.print(f"saved {escape(label)}: {escape(str(path))}")
 
 
 def _progress(label: str, resumed: bool) -> None:
@@ -213,7 +242,7 @@ def _progress(label: str, resumed: bool) -> None:
 
 def _report(
     points, label: str, metric: str, max_loss: float, synthetic: bool, out: Path, context: ReportContext | None = None
-) -> None:
+) -> Any:
     from biowear.compress.points import best_within_loss
     from biowear.report.compress import render_compression_report
 
@@ -247,3 +276,4 @@ def _report(
         console.print("losses are against the better of the original and original+finetune (the control arm)")
     md = render_compression_report(points, out, metric, chosen, synthetic, max_loss=max_loss, context=context)
     console.print(f"report: {escape(str(md.with_suffix('.html')))} (Markdown: {escape(md.name)})")
+    return chosen

@@ -3,6 +3,7 @@ int8 PTQ/QAT, structured), exact encodings, distillation; every variant re-measu
 
 from __future__ import annotations
 
+from biowear.compress import variant_file as _variant_file  # noqa: F401  (registers the int8 model kind)
 from biowear.compress.config import CompressionConfig, with_axes
 from biowear.compress.distill import (
     DISTILLATION_LOSSES,

@@ -6,6 +6,12 @@ target), the input shape, the regression target scale and the data recipe the ne
 never executes code from the file (``torch.load(weights_only=True)``), and :func:`check_matches` refuses a
 model used with data it was not trained for, naming both sides. Files are written atomically (temporary file +
 rename), so a crash never leaves a half-written artifact behind.
+
+A file holds one *kind* of model (:data:`MODEL_KINDS`): ``float`` (the family's network, also pruned or k-means
+shared weights), ``structured`` (channel-pruned: layer widths differ from what the architecture builds; loading
+builds the architecture and resizes its layers to the stored weights, see :func:`resize_to_state_dict`) and
+``int8`` (registered by :mod:`biowear.compress.variant_file`: the float network plus the quantised graph's
+state). Files of earlier versions hold ``float`` models; a kind this reader does not know is refused.
 """
 
 from __future__ import annotations
@@ -25,10 +31,56 @@ from biowear.data.task import Task
 from biowear.errors import ConfigError
 from biowear.models import build_spec, family_of, spec_from_dict, spec_to_dict
 from biowear.paths import atomic_write
+from biowear.registry import Registry
+from biowear.train.resize import resize_to_state_dict
 from biowear.train.target import ScaledInput, ScaledOutput, unwrap
 
 MODEL_FORMAT = "biowear-model"
-MODEL_VERSION = 2
+#: 3: the model kind (``info["kind"]``) and a kind's own tensors (``payload["kind_state"]``); 1 and 2 load as float.
+MODEL_VERSION = 3
+
+
+class ModelKind:
+    """How one kind of model file stores what the float network's weights do not hold.
+
+    The float weights (``state_dict``) are always the family's network, resized when its widths differ; a kind
+    adds plain tensors (``kind_state``) and a JSON description (``info["kind_info"]``).
+    """
+
+    name = "float"
+
+    def claims(self, model: nn.Module) -> bool:
+        """True when ``model`` is a network of this kind (the file's kind is the last registered that claims)."""
+        return isinstance(model, nn.Module)
+
+    def float_network(self, model: nn.Module, float_model: nn.Module | None) -> nn.Module:
+        """The float network whose weights the file stores."""
+        return model
+
+    def pack(self, model: nn.Module, float_model: nn.Module | None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """The kind's extra tensors (plain, loadable with ``weights_only=True``) and its JSON description."""
+        return {}, {}
+
+    def unpack(
+        self, net: nn.Module, tensors: Mapping[str, torch.Tensor], info: Mapping[str, Any], input_shape: tuple[int, int]
+    ) -> tuple[nn.Module, nn.Module | None]:
+        """``(model, float_model)`` from the loaded float network and the kind's tensors."""
+        return net, None
+
+
+class StructuredKind(ModelKind):
+    """A channel-pruned network: the same family and architecture, narrower layers."""
+
+    name = "structured"
+
+    def claims(self, model: nn.Module) -> bool:
+        return False  # chosen by save_model when the widths differ from the architecture's
+
+
+#: Model kinds by name (``info["kind"]`` of a file); :mod:`biowear.compress.variant_file` registers ``int8``.
+MODEL_KINDS: Registry[ModelKind] = Registry("model kind")
+MODEL_KINDS.register("float", ModelKind())
+MODEL_KINDS.register("structured", StructuredKind())
 
 
 @dataclass
@@ -46,7 +98,11 @@ class SavedModel:
         data_key: the prepared data's identity key ("" when unknown).
         synthetic: True when trained on generated data (None: not recorded, files of earlier releases).
         target_scale: regression ``(mean, std)``, or None.
-        meta: anything else stored (e.g. the compression variant that produced it).
+        meta: anything else stored (e.g. the compression variant that produced it: ``variant``,
+            ``kmeans_bits``, ``storage_bytes``, ``metrics``).
+        kind: the file's model kind (``float``, ``structured``, ``int8``; see :data:`MODEL_KINDS`).
+        float_model: for an int8 model, the float network it was converted from (for QAT the fine-tuned float
+            weights); None for other kinds.
     """
 
     model: nn.Module
@@ -60,6 +116,8 @@ class SavedModel:
     synthetic: bool | None = None
     target_scale: tuple[float, float] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    kind: str = "float"
+    float_model: nn.Module | None = None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Class indices or target values for windows ``x`` (``(n, channels, samples)``)."""
@@ -134,6 +192,10 @@ def read_json(path: Path, what: str = "JSON file") -> dict[str, Any]:
     return doc
 
 
+def _same_shapes(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> bool:
+    return set(a) == set(b) and all(tuple(a[k].shape) == tuple(b[k].shape) for k in a)
+
+
 def save_model(
     path: Path,
     model: nn.Module,
@@ -145,15 +207,29 @@ def save_model(
     data_key: str = "",
     synthetic: bool = False,
     meta: Mapping[str, Any] | None = None,
+    float_model: nn.Module | None = None,
 ) -> Path:
     """Save a network and what it was trained for to ``path`` (atomically).
 
     A regression network must be a :class:`ScaledOutput` (as :func:`build_model` makes it); its target scale
-    is recorded, as is the input scale of a :class:`ScaledInput`.
+    is recorded, as is the input scale of a :class:`ScaledInput`. The file's kind follows from ``model``: an
+    int8 network (``float_model`` is then the float network it was converted from), a channel-pruned
+    (``structured``) network whose layer widths differ from what ``arch`` builds, or a ``float`` network.
+
+    Raises:
+        ConfigError: a regression model without target scale, or an int8 model without ``float_model``.
     """
-    _, scale, inputs = unwrap(model)
+    kind = next(k for k in reversed(list(MODEL_KINDS)) if MODEL_KINDS.get(k).claims(model))
+    codec = MODEL_KINDS.get(kind)
+    net = codec.float_network(model, float_model)
+    _, scale, inputs = unwrap(net)
     if scale is None and task.is_regression:
         raise ConfigError("a regression model is saved with its target scale: build it with build_model()")
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    reference = build_model(arch, task, input_shape, seed=0, target=scale, inputs=inputs)
+    if kind == "float" and not _same_shapes(state, reference.state_dict()):
+        kind, codec = "structured", MODEL_KINDS.get("structured")
+    tensors, kind_info = codec.pack(model, float_model)
     info = {
         "family": family_of(arch),
         "spec": spec_to_dict(arch),
@@ -169,6 +245,8 @@ def save_model(
         "target_scale": list(scale) if scale else None,
         "input_scale": [list(inputs[0]), list(inputs[1])] if inputs else None,
         "meta": dict(meta or {}),
+        "kind": kind,
+        "kind_info": kind_info,
     }
     # Everything but the weights travels as one JSON text: the same model gives the same bytes in any process
     # (nested dicts would be pickled with memo references that depend on string interning).
@@ -176,17 +254,31 @@ def save_model(
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "info": json.dumps(json_ready(info), sort_keys=True, default=str),
-        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "state_dict": state,
+        "kind_state": {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
     }
     atomic_write(Path(path), lambda fh: torch.save(payload, fh))  # to a file object: inner name "archive"
     return Path(path)
 
 
+def _kind(path: Path, saved: Mapping[str, Any]) -> ModelKind:
+    name = str(saved.get("kind") or "float")
+    if name not in MODEL_KINDS:
+        hint = " (int8 files are read once biowear.compress is imported, e.g. by biowear.load_model)"
+        raise ConfigError(
+            f"{path} holds a model of kind {name!r} that this reader does not know; known kinds: "
+            f"{MODEL_KINDS.choices(', ')}" + (hint if name == "int8" else "; is it from a newer biowear?")
+        )
+    return MODEL_KINDS.get(name)
+
+
 def load_model(path: Path) -> SavedModel:
-    """Load a ``model.pt`` written by biowear (also the version-1 files of earlier releases).
+    """Load a ``model.pt`` written by biowear (any kind of :data:`MODEL_KINDS`; also the files of earlier
+    versions, which hold float models).
 
     Raises:
-        ConfigError: the file is missing, is not a biowear model, or holds non-finite weights.
+        ConfigError: the file is missing, is not a biowear model, holds an unknown kind of model, or holds
+            non-finite weights.
     """
     path = Path(path)
     if not path.is_file():
@@ -197,11 +289,13 @@ def load_model(path: Path) -> SavedModel:
         raise ConfigError(f"{path} is not a biowear model file ({type(exc).__name__}: {exc})") from exc
     if isinstance(saved, dict) and isinstance(saved.get("info"), str):
         try:
-            saved = {**json.loads(saved["info"]), "state_dict": saved["state_dict"]}
+            extra = {"state_dict": saved["state_dict"], "kind_state": saved.get("kind_state") or {}}
+            saved = {**json.loads(saved["info"]), **extra}
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path} is not a biowear model file (unreadable description: {exc})") from exc
     if not isinstance(saved, dict) or "state_dict" not in saved or not ({"spec", "genes"} & set(saved)):
         raise ConfigError(f"{path} is not a biowear model file (no architecture and weights in it)")
+    codec = _kind(path, saved)
     try:
         arch = spec_from_dict(saved["spec"] if "spec" in saved else saved["genes"])  # "genes": older files
         if "task" in saved:
@@ -213,6 +307,7 @@ def load_model(path: Path) -> SavedModel:
         scale = tuple(saved["target_scale"]) if saved.get("target_scale") else None
         inputs = saved.get("input_scale")
         model = build_model(arch, task, shape, seed=0, target=scale, inputs=inputs)  # type: ignore[arg-type]
+        resize_to_state_dict(model, saved["state_dict"])
         model.load_state_dict(saved["state_dict"])
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
@@ -222,8 +317,15 @@ def load_model(path: Path) -> SavedModel:
     if bad:
         raise ConfigError(f"{path} holds non-finite (NaN/inf) weights in {', '.join(bad[:3])}; retrain or re-export it")
     model.eval()
+    try:
+        net, float_model = codec.unpack(model, saved["kind_state"] if "kind_state" in saved else {},
+                                        saved.get("kind_info") or {}, shape)  # fmt: skip
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except Exception as exc:
+        raise ConfigError(f"{path}: cannot rebuild its {codec.name} model ({type(exc).__name__}: {exc})") from exc
     return SavedModel(
-        model=model,
+        model=net.eval(),
         family=family_of(arch),
         arch=arch,
         task=task,
@@ -234,6 +336,8 @@ def load_model(path: Path) -> SavedModel:
         synthetic=saved.get("synthetic"),
         target_scale=scale,  # type: ignore[arg-type]
         meta=dict(saved.get("meta") or {}),
+        kind=codec.name,
+        float_model=float_model,
     )
 
 
