@@ -75,7 +75,9 @@ def _weights_layout(saved: Any, weights: str) -> str:
 
 @app.command()
 def export(
-    model: Annotated[Path, typer.Argument(metavar="MODEL", help="a biowear model file (float or a compressed variant)")],
+    model: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="a biowear model file (float or a compressed variant)")
+    ],
     out: Annotated[Path, typer.Option(help="folder to write the export into (nothing is written elsewhere)")],
     format: Annotated[str, typer.Option("--format", help="c (int8 C99 + harness + Makefile) | onnx")] = "c",
     config: Annotated[Path | None, typer.Option(help="the run's config.json (default: the recipe in MODEL)")] = None,
