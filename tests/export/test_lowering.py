@@ -143,3 +143,25 @@ def test_arena_equals_the_liveness_peak_and_no_live_tensors_overlap(name, arch, 
                     or plan.offsets[b] + plan.sizes[b] <= plan.offsets[a]
                 )
                 assert apart, (a, b)
+
+
+def test_mse_ranges_clip_heavy_tails_and_never_quantise_worse_than_minmax():
+    from biowear.export.quantize import Calibration
+
+    rng = np.random.default_rng(0)
+
+    def mse(q, values):
+        back = (np.clip(np.round(values / q.scale) + q.zero_point, -128, 127) - q.zero_point) * q.scale
+        return np.mean((back - values) ** 2)
+
+    for values in (rng.standard_t(2, 20000), rng.standard_normal(20000), rng.uniform(0, 3, 20000)):
+        cal = Calibration({"t": (values.min(), values.max())}, {"t": values}, {})
+        wide, tight = cal.qparams("t", "minmax"), cal.qparams("t", "mse")
+        assert wide.scale == pytest.approx((values.max() - min(values.min(), 0)) / 255)
+        assert tight.scale <= wide.scale and mse(tight, values) <= mse(wide, values)
+    heavy = rng.standard_t(2, 20000)
+    cal = Calibration({"t": (heavy.min(), heavy.max())}, {"t": heavy}, {})
+    assert cal.qparams("t", "mse").scale < 0.97 * cal.qparams("t", "minmax").scale
+    flat = rng.uniform(-1, 1, 5000)
+    cal = Calibration({"u": (-1.0, 1.0)}, {"u": flat}, {})
+    assert cal.qparams("u", "mse").scale == pytest.approx(cal.qparams("u", "minmax").scale)  # nothing to clip

@@ -210,10 +210,45 @@ def _lstm_op(qop: QOp, cell_peak: float, layout: str) -> None:
     qop.packed.update({k: v for k, v in (("w_ih", px), ("w_hh", ph)) if v is not None})
 
 
-def calibrate(graph: Graph, x: np.ndarray, batch: int = 64) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
-    """(min, max) of every tensor and ``max|c|`` of every LSTM cell over the windows ``x``."""
+#: How an activation's clipping range is chosen from the calibration windows (``biowear export --ranges``).
+RANGE_METHODS: Registry[str] = Registry("activation range method")
+RANGE_METHODS.register("minmax", "the observed minimum and maximum (TFLite's default)")
+RANGE_METHODS.register("mse", "the observed range shrunk by the factor (1.0 .. 0.3) with the least quantisation error")
+#: Values of each tensor kept (a seeded random sample) to choose its range.
+RANGE_SAMPLE = 1 << 17
+
+
+@dataclass
+class Calibration:
+    """What the calibration windows showed: each tensor's (min, max) and a sample of its values, and the
+    largest ``|c|`` of each LSTM cell."""
+
+    ranges: dict[str, tuple[float, float]]
+    samples: dict[str, np.ndarray]
+    cells: dict[str, float]
+
+    def qparams(self, tensor: str, method: str) -> QParams:
+        low, high = self.ranges[tensor]
+        if method == "minmax":
+            return QParams.from_range(low, high)
+        values = self.samples[tensor]
+        best, best_err = QParams.from_range(low, high), math.inf
+        for factor in np.linspace(1.0, 0.3, 36):
+            q = QParams.from_range(low * factor, high * factor)
+            back = (np.clip(np.round(values / q.scale) + q.zero_point, -128, 127) - q.zero_point) * q.scale
+            err = float(np.mean((back - values) ** 2))
+            if err < best_err:
+                best, best_err = q, err
+        return best
+
+
+def calibrate(graph: Graph, x: np.ndarray, batch: int = 64, seed: int = 0) -> Calibration:
+    """Ranges and value samples of every tensor, and ``max|c|`` of every LSTM cell, over the windows ``x``."""
     ranges: dict[str, tuple[float, float]] = {}
+    samples: dict[str, list[np.ndarray]] = {}
     cells: dict[str, float] = {}
+    rng = np.random.default_rng(seed)
+    per_batch = -(-RANGE_SAMPLE // max(1, -(-len(x) // batch)))
 
     def record(name: str, v: np.ndarray) -> None:
         if name.endswith(":cell"):
@@ -222,13 +257,15 @@ def calibrate(graph: Graph, x: np.ndarray, batch: int = 64) -> tuple[dict[str, t
             return
         lo, hi = ranges.get(name, (math.inf, -math.inf))
         ranges[name] = (min(lo, float(v.min())), max(hi, float(v.max())))
+        flat = v.ravel()
+        samples.setdefault(name, []).append(flat[rng.integers(0, flat.size, min(per_batch, flat.size))])
 
     for start in range(0, len(x), batch):
         run_float(graph, x[start : start + batch], record)
-    return ranges, cells
+    return Calibration(ranges, {k: np.concatenate(v) for k, v in samples.items()}, cells)
 
 
-def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8") -> QGraph:
+def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8", ranges: str = "mse") -> QGraph:
     """Fix every integer of ``graph`` from calibration windows ``(n, channels, samples)`` (raw, as the model
     takes them).
 
@@ -236,6 +273,7 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8")
         ConfigError: no or non-finite calibration windows of the wrong shape, or an unknown weight layout.
     """
     WEIGHT_LAYOUTS.get(weights)
+    RANGE_METHODS.get(ranges)
     x = np.asarray(calibration, dtype=np.float64)
     if x.ndim != 3 or len(x) == 0 or tuple(x.shape[1:]) != graph.input_shape:
         raise ConfigError(
@@ -243,8 +281,8 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8")
         )
     if not np.isfinite(x).all():
         raise ConfigError("calibration windows contain NaN or infinite values")
-    ranges, cells = calibrate(graph, x)
-    qparams: dict[str, QParams] = {graph.input: QParams.from_range(*ranges[graph.input])}
+    cal = calibrate(graph, x)
+    qparams: dict[str, QParams] = {graph.input: cal.qparams(graph.input, ranges)}
     qops: list[QOp] = []
     for op in graph.ops:
         inp = [qparams[t] for t in op.inputs]
@@ -253,7 +291,7 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8")
         elif op.kind == "lstm":
             out = QParams(2.0**-HIDDEN_FRAC_BITS, 0)
         else:
-            out = QParams.from_range(*ranges[op.output])
+            out = cal.qparams(op.output, ranges)
         qparams[op.output] = out
         qop = QOp(op, inp, out)
         if op.kind in ("conv", "dense"):
@@ -263,7 +301,7 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8")
         elif op.kind == "add":
             _add_op(qop)
         elif op.kind == "lstm":
-            _lstm_op(qop, cells.get(op.output, 1.0), weights)
+            _lstm_op(qop, cal.cells.get(op.output, 1.0), weights)
         qop.ints["act_min"] = out.zero_point if op.relu else -128
         qops.append(qop)
     gain, offset = _input_transform(graph, qparams[graph.input])
