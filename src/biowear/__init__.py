@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "load_data": "biowear.api",
     "data_config": "biowear.api",
     "predict": "biowear.api",
+    "export_model": "biowear.api",
     "ExplorationStudy": "biowear.api",
     "ParetoNetwork": "biowear.api",
     "CompressionResult": "biowear.api",

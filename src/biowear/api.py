@@ -396,6 +396,46 @@ def predict(
     return saved.predict(windows)
 
 
+# ---------------------------------------------------------------------------------------------- deploy
+def export_model(
+    model: SavedModel | str | Path,
+    directory: str | Path,
+    calibration: np.ndarray,
+    *,
+    format: str = "c",
+    check: np.ndarray | None = None,
+    weights: str = "auto",
+    ranges: str = "mse",
+    mcu: bool = False,
+) -> dict[str, Any]:
+    """Export a model file of any kind as int8 C (``format="c"``: ``model.h``/``model.c``/``model_io.c``, a host
+    harness and a Makefile, checked bit for bit against the numpy reference on ``check`` windows; with ``mcu``
+    also built for Cortex-M4 and run under QEMU) or as ONNX (fp32 and int8 QDQ, verified with onnxruntime).
+
+    Args:
+        calibration: training windows ``(n, channels, samples)`` that fix the activation ranges.
+        weights: ``auto`` (packed k-means codes for a k-means variant, else ``int8``), ``int8`` or ``kmeans``.
+
+    Returns:
+        What ``export.json`` (C) or ``onnx_check.json`` (ONNX) records.
+    """
+    saved = load_model(Path(model)) if isinstance(model, (str, Path)) else model
+    out = Path(directory)
+    if format == "onnx":
+        from biowear.export.onnx import export_onnx_bundle
+
+        return export_onnx_bundle(saved, out, calibration, verify_windows=check)
+    if format != "c":
+        raise ConfigError(f"unknown export format {format!r}; valid options are: c, onnx")
+    from biowear.export.c_export import export_c
+
+    if weights == "auto":
+        weights = "kmeans" if saved.meta.get("kmeans_bits") else "int8"
+    net = saved.float_model or saved.model
+    record, _ = export_c(net, saved.input_shape, out, calibration, weights=weights, ranges=ranges, check=check, mcu=mcu)
+    return record.to_dict()
+
+
 __all__ = [
     "CompressionConfig",
     "CompressionResult",
@@ -405,6 +445,7 @@ __all__ = [
     "compress_model",
     "create_study",
     "data_config",
+    "export_model",
     "load_data",
     "load_model",
     "predict",

@@ -124,3 +124,15 @@ def test_the_student_exports_from_windows(tmp_path):
                               str(tmp_path / "w.npy"), "--check", "12"])  # fmt: skip
     assert res.exit_code == 0, _said(res)
     assert "C == numpy reference on all 12 checked windows" in _said(res)
+
+
+def test_python_api_exports_the_same_c(files, tmp_path):
+    import biowear as bw
+
+    root, data = files
+    record = bw.export_model(root / "kmeans.pt", tmp_path, data.x[:64], check=data.x[64:96])
+    assert record["host_exact"] is True and record["weights"] == "kmeans"
+    with pytest.raises(bw.ConfigError, match="valid options are: c, onnx"):
+        bw.export_model(root / "float.pt", tmp_path / "x", data.x[:8], format="tflite")
+    res = runner.invoke(app, ["export", str(root / "float.pt"), "--out", str(tmp_path / "y"), "--ranges", "p99"])
+    assert res.exit_code != 0 and "minmax" in _said(res)

@@ -87,6 +87,7 @@ def export(
     calibration: Annotated[int, typer.Option(help="training windows that fix the activation ranges")] = 256,
     check: Annotated[int, typer.Option(help="test windows run in C and compared with the reference")] = 256,
     weights: Annotated[str, typer.Option(help="auto (kmeans for a k-means variant) | int8 | kmeans")] = "auto",
+    ranges: Annotated[str, typer.Option(help="activation ranges: mse (least quantisation error) | minmax")] = "mse",
     mcu: Annotated[bool, typer.Option(help="cross-compile for Cortex-M4, measure flash/RAM, run under QEMU")] = False,
 ) -> None:
     """Export a model as int8 C for a Cortex-M (bit-exact with the numpy reference) or as ONNX."""
@@ -118,17 +119,22 @@ def export(
                 console.print(f"{c['path']}: onnxruntime vs PyTorch float on {c['n_windows']} windows: max |diff| "
                               f"{c['max_abs_diff']:.3g}{agree}{mae}; float ops: {floats}", highlight=False)  # fmt: skip
         return
-    _export_c(saved, out, calib, data, check, _weights_layout(saved, weights), mcu)
+    from biowear.export.quantize import RANGE_METHODS
+
+    RANGE_METHODS.get(ranges)
+    _export_c(saved, out, calib, data, check, _weights_layout(saved, weights), ranges, mcu)
 
 
-def _export_c(saved: Any, out: Path, calib: Any, data: dict[str, Any], check: int, weights: str, mcu: bool) -> None:
+def _export_c(
+    saved: Any, out: Path, calib: Any, data: dict[str, Any], check: int, weights: str, ranges: str, mcu: bool
+) -> None:
     from biowear.export.c_export import export_c
     from biowear.export.reference import classes, run_int
 
     test = data["test"][:check] if check else None
     float_model = getattr(saved, "float_model", None) or saved.model
     record, qgraph = export_c(
-        float_model, saved.input_shape, out, calib, weights=weights, check=test, mcu=mcu,
+        float_model, saved.input_shape, out, calib, weights=weights, ranges=ranges, check=test, mcu=mcu,
         progress=lambda msg: console.print(f"  {msg}", highlight=False),
     )  # fmt: skip
     wb = record.weight_bytes

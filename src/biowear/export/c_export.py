@@ -73,6 +73,7 @@ def export_c(
     calibration: np.ndarray,
     *,
     weights: str = "int8",
+    ranges: str = "mse",
     check: np.ndarray | None = None,
     mcu: bool = False,
     mcu_windows: int = 4,
@@ -87,6 +88,7 @@ def export_c(
         input_shape: (channels, samples) of a window.
         calibration: raw training windows ``(n, channels, samples)``.
         weights: ``int8`` or ``kmeans`` (packed codes where a tensor has few distinct values).
+        ranges: how activation ranges are chosen (:data:`~biowear.export.quantize.RANGE_METHODS`).
         check: windows to run through the host build and compare with the reference (None: build only).
         mcu: also cross-compile for the Cortex-M4, measure flash/RAM/stack and run ``mcu_windows`` of ``check``
             under QEMU.
@@ -105,7 +107,7 @@ def export_c(
     (out_dir / MANIFEST).unlink(missing_ok=True)  # the folder is unfinished until the manifest is back
     shape = (int(input_shape[0]), int(input_shape[1]))
     say("lowering and calibrating")
-    qgraph = quantize_graph(lower(model, shape), check_windows(calibration, shape), weights)
+    qgraph = quantize_graph(lower(model, shape), check_windows(calibration, shape), weights, ranges)
     files, plan = generate(qgraph, name)
     _write(out_dir, files)
     windows = None if check is None else check_windows(check, shape)
