@@ -13,7 +13,8 @@ from biowear.errors import ConfigError
 from biowear.export.arena import plan_arena, tensor_bytes
 from biowear.export.floatsim import run_float, run_op
 from biowear.export.graph import lower
-from biowear.export.quantize import QOp, quantize_graph, unpack
+from biowear.export.packing import unpack
+from biowear.export.quantize import QOp, quantize_graph
 from biowear.export.reference import input_codes
 from biowear.export.reference import run_op as run_int_op
 from biowear.models import build_spec

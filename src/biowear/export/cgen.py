@@ -18,7 +18,7 @@ from biowear.export.intmath import LUTS
 from biowear.export.quantize import QGraph, QOp
 
 _C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.int16): "int16_t",
-            np.dtype(np.int32): "int32_t"}  # fmt: skip
+            np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t"}  # fmt: skip
 
 
 def c_array(name: str, values: np.ndarray, dtype: type = np.int32, per_line: int = 24) -> str:
@@ -60,16 +60,21 @@ class _Emitter:
     def weights(self, prefix: str, qop: QOp, key: str) -> str:
         """Define the arrays of one weight tensor and a ``bw_weights`` for it; returns its name."""
         packed = qop.packed.get(key)
+        name = f"{prefix}_{key}"
         if packed is None:
-            self.defs.append(c_array(f"{prefix}_{key}", qop.ints[key], np.int8))
-            self.defs.append(f"static const bw_weights {prefix}_{key}_w = {{{prefix}_{key}, 0, 0, 8}};\n")
-        else:
-            self.defs.append(c_array(f"{prefix}_{key}_codes", packed.stream, np.uint8))
-            self.defs.append(c_array(f"{prefix}_{key}_book", packed.codebook, np.int8))
-            self.defs.append(
-                f"static const bw_weights {prefix}_{key}_w = {{0, {prefix}_{key}_codes, {prefix}_{key}_book, "
-                f"{packed.bits}}};\n"
-            )
+            self.defs.append(c_array(name, qop.ints[key], np.int8))
+            self.defs.append(f"static const bw_weights {name}_w = {{{name}, 0, 0, 8, 0, 0}};\n")
+            return f"&{name}_w"
+        self.defs.append(c_array(f"{name}_codes", packed.stream, np.uint8))
+        self.defs.append(c_array(f"{name}_book", packed.codebook, np.int8))
+        sparse = "0, 0"
+        if packed.mask is not None:
+            self.defs.append(c_array(f"{name}_mask", packed.mask, np.uint8))
+            self.defs.append(c_array(f"{name}_rows", packed.row_start, np.uint32))
+            sparse = f"{name}_mask, {name}_rows"
+        self.defs.append(
+            f"static const bw_weights {name}_w = {{0, {name}_codes, {name}_book, {packed.bits}, {sparse}}};\n"
+        )
         return f"&{prefix}_{key}_w"
 
     def ints(self, prefix: str, qop: QOp, *keys: str) -> None:

@@ -6,9 +6,9 @@
 * Weights: symmetric int8 per output channel (``[-127, 127]``, scale ``max|w| / 127``), a folded batch
   norm's factor included; biases int32 in units of ``input_scale * weight_scale``.
 * **Packed k-means weights** (``weights="kmeans"``): a tensor with at most 128 distinct values (a k-means
-  codebook, zeros of pruning included) is stored as ``ceil(log2(values))``-bit codes (LSB-first bit stream in
-  the deployed weight order) plus an int8 codebook at one per-tensor scale; the batch norm factor then moves into
-  the per-channel requantisation multiplier, so the codebook stays shared.
+  codebook) is stored as q-bit codes plus an int8 codebook at one per-tensor scale, densely or with a sparsity
+  bitmask (:mod:`biowear.export.packing`); the batch norm factor then moves into the per-channel
+  requantisation multiplier, so the codebook stays shared.
 * Residual add: TFLite's scheme, both inputs shifted left by 20 bits and rescaled to twice the larger input
   scale, summed, requantised to the output.
 * LSTM: gate pre-activations int16 Q3.12 (input and recurrent products requantised separately), sigmoid/tanh by
@@ -35,14 +35,13 @@ from biowear.export.intmath import (
     INT32_MAX,
     quantize_multipliers,
 )
+from biowear.export.packing import PackedWeights, pack, unpack
 from biowear.registry import Registry
 
 #: How weights are stored (``biowear export --weights``).
 WEIGHT_LAYOUTS: Registry[str] = Registry("weight layout")
 WEIGHT_LAYOUTS.register("int8", "dense int8, one byte a weight")
 WEIGHT_LAYOUTS.register("kmeans", "k-means codes packed at q bits + an int8 codebook, decoded on the fly")
-#: Most distinct values a tensor may have to be packed (7-bit codes; 8 bits would not save anything).
-MAX_PACKED_VALUES = 128
 _SHARED = ("maxpool", "avgpool", "rows_to_batch", "rows_to_channels")
 
 
@@ -62,19 +61,6 @@ class QParams:
         if scale <= 0.0:
             return QParams(1.0, 0)  # a tensor that is always zero
         return QParams(scale, int(np.clip(round(-128 - low / scale), -128, 127)))
-
-
-@dataclass(frozen=True)
-class PackedWeights:
-    """``bits``-bit codes (LSB-first stream, one pad byte) into an int8 codebook, in deployed weight order."""
-
-    bits: int
-    codebook: np.ndarray  # int8
-    stream: np.ndarray  # uint8
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.codebook.size + self.stream.size)
 
 
 @dataclass
@@ -117,41 +103,15 @@ class QGraph:
         return out
 
 
-def _pack(values: np.ndarray) -> PackedWeights | None:
-    """Codes + int8 codebook of a tensor whose values are few, or None when packing saves nothing."""
-    flat = np.asarray(values, dtype=np.float64).ravel()
-    book, codes = np.unique(flat, return_inverse=True)
-    if len(book) > MAX_PACKED_VALUES:
-        return None
-    bits = max(1, math.ceil(math.log2(len(book))))
-    peak = float(np.abs(book).max())
-    step = peak / 127.0 if peak > 0 else 1.0
-    codebook = np.clip(np.round(book / step), -127, 127).astype(np.int8)
-    bit_index = np.arange(flat.size)[:, None] * bits + np.arange(bits)[None, :]
-    bit_values = (codes[:, None] >> np.arange(bits)[None, :]) & 1
-    stream = np.zeros(flat.size * bits // 8 + 2, dtype=np.uint8)  # one pad byte: the decoder reads 2 at a time
-    np.add.at(stream, bit_index.ravel() // 8, (bit_values.ravel() << (bit_index.ravel() % 8)).astype(np.uint8))
-    return PackedWeights(bits, codebook, stream)
-
-
-def unpack(packed: PackedWeights, count: int) -> np.ndarray:
-    """The int8 weights of a packed tensor (what the C decoder computes)."""
-    pos = np.arange(count) * packed.bits
-    pair = packed.stream[pos // 8].astype(np.int64) | (packed.stream[pos // 8 + 1].astype(np.int64) << 8)
-    codes = (pair >> (pos % 8)) & ((1 << packed.bits) - 1)
-    return packed.codebook[codes]
-
-
 def _weights(w: np.ndarray, out_scale: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray, PackedWeights | None]:
     """(int8 weights in deployed order, per-output-channel real scale, packing) of a conv/dense weight.
 
     The deployed order of a conv weight is (out, kernel, in) (CMSIS-NN's OHWI with H = 1)."""
     deployed = w.transpose(0, 2, 1) if w.ndim == 3 else w
     if layout == "kmeans":
-        packed = _pack(deployed)
+        step = float(np.abs(deployed).max()) / 127.0 or 1.0
+        packed = pack(deployed, step)
         if packed is not None:
-            book = np.unique(deployed)
-            step = float(np.abs(book).max()) / 127.0 or 1.0
             q = unpack(packed, deployed.size).reshape(deployed.shape)
             return q, step * out_scale, packed
     eff = deployed * out_scale.reshape((-1,) + (1,) * (deployed.ndim - 1))
@@ -342,7 +302,8 @@ def describe(qgraph: QGraph) -> list[dict[str, Any]]:
         rows.append({"kind": qop.kind, "source": qop.op.source, "relu": qop.op.relu,
                      "inputs": [list(shapes[t]) for t in qop.op.inputs], "output": list(shapes[qop.op.output]),
                      "scale": qop.out.scale, "zero_point": qop.out.zero_point,
-                     "packed_bits": {k: v.bits for k, v in qop.packed.items()}})  # fmt: skip
+                     "packed_bits": {k: v.bits for k, v in qop.packed.items()},
+                     "packed_layout": {k: v.layout for k, v in qop.packed.items()}})  # fmt: skip
     return rows
 
 
