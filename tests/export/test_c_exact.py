@@ -81,3 +81,18 @@ def test_cortex_m4_build_equals_the_reference_under_qemu(tmp_path, mcu_toolchain
     assert mcu["bss"] >= record.arena_bytes
     assert mcu["rodata"] + mcu["text"] + mcu["data"] >= sum(record.weight_bytes.values())
     assert mcu["stack_bytes"] > 0
+
+
+@pytest.mark.mcu
+def test_cortex_m4_decodes_packed_sparse_weights_like_the_reference(tmp_path, mcu_toolchain):
+    _, arch, shape = NETWORKS[2]
+    net = network(arch, shape)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.dim() > 1:
+                p.copy_(torch.round(p / p.abs().max() * 3.5 - 0.5) / 3.5 * p.abs().max() + 1e-3)
+                p.mul_(torch.rand(p.shape, generator=gen) >= 0.5)
+    x = windows(shape, 36)
+    record, _ = export_c(net, shape, tmp_path, x[:32], weights="kmeans", check=x[32:], mcu=True, mcu_windows=4)
+    assert record.mcu_exact and "bitmask" in {v for op in record.ops for v in op["packed_layout"].values()}
