@@ -6,6 +6,8 @@ real-data test trains on IEEE SPC 2015 and must beat the constant predictor.
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import scipy.io
@@ -125,7 +127,7 @@ def test_final_models_predict_a_test_format_recording_and_the_cli_prints_the_mae
     assert "hr.json" in capsys.readouterr().out
 
 
-def test_short_real_training_beats_the_constant_training_mean_predictor() -> None:
+def test_short_real_training_beats_the_constant_training_mean_predictor(tmp_path) -> None:
     """IEEE SPC 2015, one fold (test DATA_07): the student trained for a few epochs against the training mean."""
     require_dataset("ieee_spc2015")
     from biowear.hr.data import load_windows
@@ -142,6 +144,20 @@ def test_short_real_training_beats_the_constant_training_mean_predictor() -> Non
     mae = np.mean(np.abs(predict(models.student, windows.x[fold.test], HR_TASK) - truth))
     constant = np.mean(np.abs(windows.y[fold.train].mean() - truth))
     assert mae < 0.75 * constant, (mae, constant)
+    if shutil.which("cc") is None or shutil.which("make") is None:
+        return
+    # the same student as int8 C: equal to the reference on every real test window, close to the float network
+    from biowear.export import build
+    from biowear.export.c_export import export_c
+    from biowear.export.reference import run_int
+
+    calib = windows.x[fold.train][:512]
+    record, q = export_c(models.student, (4, 256), tmp_path, calib, check=windows.x[fold.test][:32])
+    c_bpm = build.predict_host(tmp_path, windows.x[fold.test])
+    assert record.host_exact and np.allclose(c_bpm, q.decode(run_int(q, windows.x[fold.test]))[:, 0], atol=1e-3)
+    float_bpm = predict(models.student, windows.x[fold.test], HR_TASK)
+    assert np.mean(np.abs(c_bpm - float_bpm)) < 1.0
+    assert abs(np.mean(np.abs(c_bpm - truth)) - mae) < 0.5
 
 
 @pytest.mark.parametrize(
