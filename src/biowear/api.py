@@ -291,10 +291,10 @@ class CompressionResult:
     def network(self, point: CompressionPoint | str) -> Any:
         """The compressed network of a measured variant (rebuilt deterministically; pruned networks are read
         back from the run folder)."""
-        from biowear.compress.sweep import variant_network
+        from biowear.compress.variant_file import variant_model
 
         label = point if isinstance(point, str) else point.label()
-        return variant_network(self.base.model, self.data, self.split, self.train, self.config, label, self.directory)
+        return variant_model(self.base.model, self.data, self.split, self.train, self.config, label, self.directory)[0]
 
     def point(self, label: str) -> CompressionPoint:
         """The measured point of a variant label (the error lists the labels)."""

@@ -44,3 +44,16 @@ def windows(shape, n: int, seed: int = 1) -> np.ndarray:
     t = np.linspace(0, 1, shape[1])
     freq = rng.uniform(1, 8, (n, shape[0], 1))
     return (np.sin(2 * np.pi * freq * t) + 0.3 * rng.standard_normal((n, *shape))).astype(np.float32)
+
+
+def share_values(net: torch.nn.Module, levels: float, sparsity: float = 0.0, seed: int = 0) -> torch.nn.Module:
+    """Weights as k-means leaves them: each weight tensor rounded to ``2 * levels`` shared values (in place), and
+    a ``sparsity`` fraction of them zeroed as pruning would."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.dim() > 1:
+                peak = p.abs().max()
+                p.copy_(torch.round(p / peak * levels - 0.5) / levels * peak + 1e-3)
+                p.mul_(torch.rand(p.shape, generator=gen) >= sparsity)
+    return net

@@ -14,7 +14,7 @@ from biowear.export.quantize import weight_bytes
 from biowear.export.reference import classes, run_int
 from biowear.train.target import ScaledInput, ScaledOutput
 from tests.export.conftest import needs_cc
-from tests.export.nets import NETWORKS, network, windows
+from tests.export.nets import NETWORKS, network, share_values, windows
 
 IDS = [n[0] for n in NETWORKS]
 pytestmark = needs_cc
@@ -39,13 +39,7 @@ def test_host_c_equals_the_reference_on_every_window(tmp_path, name, arch, shape
 @pytest.mark.parametrize("sparsity", [0.0, 0.6])
 def test_packed_kmeans_weights_are_decoded_exactly_and_save_flash(tmp_path, sparsity):
     _, arch, shape = NETWORKS[5]
-    net = network(arch, shape)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.dim() > 1:  # 16 shared values per tensor, as 4-bit k-means leaves them; pruned zeros besides
-                p.copy_(torch.round(p / p.abs().max() * 7.5 - 0.5) / 7.5 * p.abs().max() + 1e-3)
-                p.mul_(torch.rand(p.shape, generator=gen) >= sparsity)
+    net = share_values(network(arch, shape), 7.5, sparsity)  # 16 shared values, as 4-bit k-means leaves them
     x = windows(shape, 40)
     dense, qd = export_c(net, shape, tmp_path / "int8", x[:24], check=x[24:])
     packed, qp = export_c(net, shape, tmp_path / "kmeans", x[:24], weights="kmeans", check=x[24:])
@@ -86,13 +80,7 @@ def test_cortex_m4_build_equals_the_reference_under_qemu(tmp_path, mcu_toolchain
 @pytest.mark.mcu
 def test_cortex_m4_decodes_packed_sparse_weights_like_the_reference(tmp_path, mcu_toolchain):
     _, arch, shape = NETWORKS[2]
-    net = network(arch, shape)
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.dim() > 1:
-                p.copy_(torch.round(p / p.abs().max() * 3.5 - 0.5) / 3.5 * p.abs().max() + 1e-3)
-                p.mul_(torch.rand(p.shape, generator=gen) >= 0.5)
+    net = share_values(network(arch, shape), 3.5, 0.5, seed=1)
     x = windows(shape, 36)
     record, _ = export_c(net, shape, tmp_path, x[:32], weights="kmeans", check=x[32:], mcu=True, mcu_windows=4)
     assert record.mcu_exact and "bitmask" in {v for op in record.ops for v in op["packed_layout"].values()}

@@ -275,13 +275,24 @@ def qat_int8(
         train: fine-tuning settings (``epochs`` replaces its epoch count; CPU, since int8 kernels are CPU-only).
     """
     config = config or Int8Config()
+    return _convert(qat_prepared(model, data, train, epochs, config), config, "qat", _kernels(model))
+
+
+def qat_prepared(
+    model: nn.Module,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    train: TrainConfig,
+    epochs: int,
+    config: Int8Config,
+) -> nn.Module:
+    """The fake-quantised network of :func:`qat_int8` after its fine-tuning, before int8 conversion."""
     if epochs < 1:
         raise ConfigError(f"QAT needs at least one epoch, got {epochs}")
     prepared = _prepare(model, data[0].shape[1:], config, qat=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit(prepared, *data, config=replace(train, epochs=epochs, device="cpu"))
-    return _convert(prepared, config, "qat", _kernels(model))
+    return prepared
 
 
 def _quantized_tensor_bytes(t: torch.Tensor, kernel: int | None = None) -> int:

@@ -30,7 +30,6 @@ from biowear.compress.producers import (
 )
 from biowear.compress.resume import Progress, ResumeFile, run_key
 from biowear.data import PreparedDataset, Split
-from biowear.errors import ConfigError
 from biowear.train import TrainConfig
 
 
@@ -116,31 +115,6 @@ def plan(
         for variant in producer.variants(config):
             make = functools.cache(_producing(producer, base, variant, context))
             yield from with_refinements(variant, make, producer.refinable)
-
-
-def variant_network(
-    model: nn.Module,
-    data: PreparedDataset,
-    split: Split,
-    train: TrainConfig,
-    config: CompressionConfig,
-    label: str,
-    directory: Path | None = None,
-) -> nn.Module:
-    """The network of the sweep variant ``label`` (as :func:`sweep` measured it), rebuilt deterministically;
-    pruned networks saved in ``directory`` by an earlier sweep are read back rather than fine-tuned again.
-
-    Raises:
-        ConfigError: no variant of this configuration has that label (the message lists them).
-    """
-    m, _, context = _setup(model, data, split, train, config, directory)
-    labels = []
-    for variant, make in plan(m.base, config, context):
-        if variant.label == label:
-            out = make()
-            return out.runs if out.runs is not None else out.network
-        labels.append(variant.label)
-    raise ConfigError(f"no compression variant {label!r}; valid options are: {', '.join(labels)}")
 
 
 def _producing(

@@ -18,7 +18,6 @@ import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,20 @@ import torch
 from torch import nn
 
 from biowear.compress.config import CompressionConfig
-from biowear.compress.int8 import Int8Config, Int8Network, _convert, _engine, _kernels, _prepare, _same_pads
+from biowear.compress.int8 import (
+    Int8Config,
+    Int8Network,
+    _convert,
+    _engine,
+    _kernels,
+    _prepare,
+    _same_pads,
+    qat_prepared,
+)
 from biowear.compress.points import CompressionPoint
 from biowear.data import PreparedDataset, Split
 from biowear.errors import ConfigError
-from biowear.train import TrainConfig, fit
+from biowear.train import TrainConfig
 from biowear.train.artifacts import MODEL_KINDS, ModelKind, SavedModel, save_model
 from biowear.train.target import ScaledOutput
 
@@ -212,12 +220,7 @@ def qat_with_float(
 ) -> tuple[Int8Network, nn.Module]:
     """:func:`~biowear.compress.int8.qat_int8` (the same steps, so the same network) that also returns the
     fine-tuned float network (see :func:`float_from_qat`)."""
-    if epochs < 1:
-        raise ConfigError(f"QAT needs at least one epoch, got {epochs}")
-    prepared = _prepare(model, data[0].shape[1:], config, qat=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit(prepared, *data, config=replace(train, epochs=epochs, device="cpu"))
+    prepared = qat_prepared(model, data, train, epochs, config)
     float_net = float_from_qat(model, prepared, data[0].shape[1:])
     return _convert(prepared, config, "qat", _kernels(model)), float_net
 
