@@ -166,3 +166,21 @@ def test_mse_ranges_clip_heavy_tails_and_never_quantise_worse_than_minmax():
     flat = rng.uniform(-1, 1, 5000)
     cal = Calibration({"u": (-1.0, 1.0)}, {"u": flat}, {})
     assert cal.qparams("u", "mse").scale == pytest.approx(cal.qparams("u", "minmax").scale)  # nothing to clip
+
+
+def test_every_resnet_lstm_grid_point_that_fits_1_mb_of_flash_lowers_with_an_optimal_arena():
+    """The C export covers the whole part of the 320-point grid an MCU with 1 MB of flash (Apollo3 Blue) can
+    hold at int8: every distinct network lowers, and its arena equals its liveness peak."""
+    from biowear.cost import profile
+    from biowear.models.resnet_lstm import grid
+
+    fitting = 0
+    for genes in grid():
+        if genes != genes.canonical():
+            continue
+        if profile(build_spec(genes, 1, 5, 128, device="meta"), (1, 128)).storage_bytes(8) > 1_000_000:
+            continue
+        plan = plan_arena(lower(build_spec(genes, 1, 5, 128, seed=0).eval(), (1, 128)))
+        assert plan.size_bytes == plan.peak_bytes, genes
+        fitting += 1
+    assert fitting == 88
