@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from typer.testing import CliRunner
 
@@ -82,9 +83,13 @@ def test_demo_explores_and_compresses_end_to_end(tmp_path):
     reports = list((tmp_path / "compress").glob("*/compression.md"))
     assert len(reports) == 1 and "int8-ptq" in reports[0].read_text()
     compression = reports[0].parent
-    listed = res.output.rstrip().splitlines()[-6:]  # the demo's last lines: the reports and their plots
     expected = [report / "report.html", report / "fronts.png", report / "selections.png"]
     expected += [compression / "compression.html", compression / "front.png", compression / "roc.png"]
+    if shutil.which("cc") and shutil.which("make"):  # the chosen variant exported as int8 C, checked
+        expected.append(compression / "c" / "model.c")
+        assert "C == numpy reference on all" in res.output
+        assert json.loads((compression / "c" / "export.json").read_text())["host_exact"] is True
+    listed = res.output.rstrip().splitlines()[-len(expected) :]  # the demo's last lines: what it wrote
     assert [line.strip() for line in listed] == [str(p) for p in expected]
     assert all(p.is_file() for p in expected)
     assert "cost per inference" not in res.output and "MFLOPs" not in res.output

@@ -302,10 +302,27 @@ def _check_writable_folder(folder: Path) -> None:
         )
 
 
+def _demo_export(model_path: Path, compressed: Path) -> list[Path]:
+    """Export the chosen compressed variant (else the network itself) as int8 C, checked against the reference;
+    skipped with a note when this machine has no C compiler."""
+    import shutil
+
+    from biowear.cli.export import export
+
+    if shutil.which("cc") is None or shutil.which("make") is None:
+        console.print("no C compiler (cc) or make on this machine: the int8 C export is skipped")
+        return []
+    chosen = sorted((compressed / "variants").glob("*.pt"))
+    source = chosen[0] if chosen else model_path
+    console.print(f"exporting {escape(source.name)} as int8 C")
+    export(source, out=compressed / "c", config=model_path.parent.parent / "config.json", check=64)
+    return [compressed / "c" / "model.c"]
+
+
 @app.command()
 def demo(out: Path = Path("runs/demo")) -> None:
     """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space (a front of several
-    networks), report, compress the most accurate Pareto network, and list the reports written."""
+    networks), report, compress the most accurate Pareto network, export it as int8 C, and list what was written."""
     import hashlib
 
     from biowear.cli.compress import compress
@@ -334,6 +351,7 @@ def demo(out: Path = Path("runs/demo")) -> None:
             out=compressed,
         )
         written += [compressed / "compression.html", *sorted(compressed.glob("*.png"))]
-    console.print(f"demo reports ({len(front)} networks on the exhaustive front):")
+        written += _demo_export(model_path, compressed)
+    console.print(f"demo reports and files ({len(front)} networks on the exhaustive front):")
     for path in written:
         console.print(f"  {escape(str(path))}", soft_wrap=True)

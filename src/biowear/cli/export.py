@@ -143,6 +143,7 @@ def _export_c(
         f"weights ({weights}) {wb['weights']:,} B, biases {wb['bias']:,} B, requantisation {wb['requant']:,} B; "
         f"arena {record.arena_bytes:,} B (liveness peak {record.liveness_peak_bytes:,} B)",
         highlight=False,
+        soft_wrap=True,
     )
     if test is not None and len(test):
         line = f"C == numpy reference on all {record.host_windows} checked windows"
