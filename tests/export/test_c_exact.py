@@ -84,3 +84,34 @@ def test_cortex_m4_decodes_packed_sparse_weights_like_the_reference(tmp_path, mc
     x = windows(shape, 36)
     record, _ = export_c(net, shape, tmp_path, x[:32], weights="kmeans", check=x[32:], mcu=True, mcu_windows=4)
     assert record.mcu_exact and "bitmask" in {v for op in record.ops for v in op["packed_layout"].values()}
+
+
+def test_inputs_far_outside_the_calibration_saturate_in_c_as_in_the_reference(tmp_path):
+    """A lead that is silent in every calibration window gives a huge requantisation factor; a window where it is
+    not silent must saturate (C clamps its 64-bit products to int32, like the reference) rather than wrap."""
+    net = torch.nn.Sequential(torch.nn.Conv1d(2, 1, 1), torch.nn.Flatten(), torch.nn.Linear(8, 2)).eval()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[[1e-8], [1.0]]]))
+        net[0].bias.zero_()
+    calib = windows((2, 8), 16)
+    calib[:, 1] = 0.0
+    record, q = export_c(net, (2, 8), tmp_path, calib, check=windows((2, 8), 8, seed=5))
+    assert record.host_exact
+
+
+def test_channels_with_a_zero_or_tiny_batch_norm_factor_export_as_constants(tmp_path):
+    _, arch, shape = NETWORKS[2]
+    net = network(arch, shape)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.weight[::2] = 0.0
+                m.weight[1::4] = 1e-7
+    share_values(net, 7.5)
+    x = windows(shape, 40)
+    want = net(torch.from_numpy(x[24:])).detach().numpy()
+    for weights in ("int8", "kmeans"):
+        record, q = export_c(net, shape, tmp_path / weights, x[:24], weights=weights, check=x[24:])
+        assert record.host_exact
+        got = q.decode(run_int(q, x[24:]))
+        assert np.abs(got - want).max() < 0.1 * np.abs(want).max(), weights

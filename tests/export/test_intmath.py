@@ -51,8 +51,10 @@ def test_requantize_equals_exact_round_half_up_at_the_edges():
              (-(2**31 - 1), -5), (1518500250, 2), (0, 0)]  # fmt: skip
     for m, s in pairs:
         got = requantize(np.array(values), m, s)
-        want = [_exact_half_up(Fraction(v * m, 2 ** (31 - s))) for v in values]
+        want = [min(max(_exact_half_up(Fraction(v * m, 2 ** (31 - s))), INT32_MIN), INT32_MAX) for v in values]
         assert got.tolist() == want, (m, s)
+    # a factor above 1 saturates instead of wrapping (the C code clamps its 64-bit result the same way)
+    assert requantize(np.array([INT32_MAX, INT32_MIN, 3 << 29]), 2**30, 2).tolist() == [INT32_MAX, INT32_MIN, INT32_MAX]
 
 
 def test_exact_halves_round_towards_plus_infinity():

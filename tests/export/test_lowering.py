@@ -18,7 +18,8 @@ from biowear.export.quantize import QOp, quantize_graph
 from biowear.export.reference import input_codes
 from biowear.export.reference import run_op as run_int_op
 from biowear.models import build_spec
-from biowear.models.pulse import PulseTeacherArch
+from biowear.models.pulse import PulseStudentArch, PulseTeacherArch
+from biowear.models.resnet_lstm import ResNetLSTMGenes
 from biowear.train.target import ScaledInput, ScaledOutput
 from tests.export.nets import NETWORKS, network, windows
 
@@ -126,7 +127,15 @@ def test_weights_are_within_half_a_step_of_float_per_channel():
     assert np.all(np.abs(back - w) <= step[:, None, None] / 2 + 1e-12)
 
 
-@pytest.mark.parametrize("name, arch, shape", NETWORKS, ids=IDS)
+ARENA_CASES = [
+    *NETWORKS,
+    ("resnet-b2-L101", ResNetLSTMGenes(2, 1, 4), (1, 101)),  # odd lengths: uneven tensor sizes along the chain
+    ("resnet-b6-L187", ResNetLSTMGenes(6, 1, 4), (1, 187)),
+    ("pulse-pool1", PulseStudentArch(width=3, kernel=3, pool=1, fusion=16, dense=0), (4, 37)),
+]
+
+
+@pytest.mark.parametrize("name, arch, shape", ARENA_CASES, ids=[c[0] for c in ARENA_CASES])
 def test_arena_equals_the_liveness_peak_and_no_live_tensors_overlap(name, arch, shape):
     graph = lower(network(arch, shape), shape)
     plan = plan_arena(graph)

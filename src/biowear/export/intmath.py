@@ -4,7 +4,7 @@ Rounding mode, stated once for every operation: **round half up** (towards +inf)
 ``(v + 2**(n-1)) >> n`` with an arithmetic shift on 64-bit integers. This is CMSIS-NN's "single rounding"
 requantisation (``CMSIS_NN_USE_SINGLE_ROUNDING``, TFLite's newer reference): a real factor ``m`` is held as
 a signed Q31 ``multiplier`` and a ``shift`` (``m = multiplier * 2**(shift - 31)``, ``|multiplier|`` in
-``[2**30, 2**31)``), and ``requantize(v) = (v * multiplier + 2**(30 - shift)) >> (31 - shift)``.
+``[2**30, 2**31)``), and ``requantize(v) = (v * multiplier + 2**(30 - shift)) >> (31 - shift)``, saturated to int32.
 
 Sigmoid and tanh of the LSTM are 513-entry int16 tables over ``[-8, 8]`` (inputs Q3.12, outputs Q0.15) with
 linear interpolation between entries; :data:`LUT_ERROR_BOUND` states their error.
@@ -62,11 +62,12 @@ def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def requantize(v: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
-    """``round_half_up(v * multiplier * 2**(shift - 31))`` exactly, in int64 (the C code's arithmetic)."""
+    """``round_half_up(v * multiplier * 2**(shift - 31))`` exactly, saturated to int32 (the C code's arithmetic:
+    a 64-bit product, then saturation, so an input far outside the calibrated range clips instead of wrapping)."""
     v = np.asarray(v, dtype=np.int64)
     m = np.asarray(multiplier, dtype=np.int64)
     total = 31 - np.asarray(shift, dtype=np.int64)
-    return (v * m + (np.int64(1) << (total - 1))) >> total
+    return np.clip((v * m + (np.int64(1) << (total - 1))) >> total, INT32_MIN, INT32_MAX)
 
 
 def rshift_round(v: np.ndarray, n: int) -> np.ndarray:

@@ -103,39 +103,55 @@ class QGraph:
         return out
 
 
-def _weights(w: np.ndarray, out_scale: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray, PackedWeights | None]:
-    """(int8 weights in deployed order, per-output-channel real scale, packing) of a conv/dense weight.
+#: Largest |int32 bias|: a quarter of the int32 range stays free for the products (see :func:`_check_accumulator`).
+BIAS_LIMIT = 2.0**30
 
-    The deployed order of a conv weight is (out, kernel, in) (CMSIS-NN's OHWI with H = 1)."""
+
+def _weights(
+    w: np.ndarray, out_scale: np.ndarray, layout: str, bias: np.ndarray, s_in: float
+) -> tuple[np.ndarray, np.ndarray, PackedWeights | None]:
+    """(int8 weights in deployed order, per-output-channel real scale, packing) of a conv/dense/LSTM weight.
+
+    The deployed order of a conv weight is (out, kernel, in) (CMSIS-NN's OHWI with H = 1). A channel's weight
+    scale is at least ``|bias| / (s_in * 2**30)``, so its int32 bias fits: a channel whose batch-norm factor is
+    (nearly) zero is a constant, its weights then round to (nearly) nothing. Packed k-means weights keep one
+    scale per tensor and put the factor into the multiplier; a tensor where that cannot hold the bias (a zero
+    factor) is stored as dense int8 instead."""
     deployed = w.transpose(0, 2, 1) if w.ndim == 3 else w
+    floor = np.abs(bias) / (s_in * BIAS_LIMIT)
     if layout == "kmeans":
         step = float(np.abs(deployed).max()) / 127.0 or 1.0
-        packed = pack(deployed, step)
+        scale = step * out_scale
+        packed = pack(deployed, step) if np.all(np.abs(scale) >= np.maximum(floor, 1e-30)) else None
         if packed is not None:
-            q = unpack(packed, deployed.size).reshape(deployed.shape)
-            return q, step * out_scale, packed
+            return unpack(packed, deployed.size).reshape(deployed.shape), scale, packed
     eff = deployed * out_scale.reshape((-1,) + (1,) * (deployed.ndim - 1))
     peak = np.abs(eff.reshape(len(eff), -1)).max(axis=1)
-    scale = np.where(peak > 0, peak / 127.0, 1.0)
+    scale = np.maximum(np.where(peak > 0, peak / 127.0, 1.0), floor)
     q = np.clip(np.round(eff / scale.reshape((-1,) + (1,) * (eff.ndim - 1))), -127, 127).astype(np.int8)
     return q, scale, None
 
 
-def _bias(bias: np.ndarray, unit: np.ndarray, source: str) -> np.ndarray:
-    b = np.round(bias / np.where(unit == 0, 1.0, unit))
-    if np.abs(b).max(initial=0) > INT32_MAX:
+def _bias(bias: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(bias / np.where(unit == 0, 1.0, unit)), -BIAS_LIMIT, BIAS_LIMIT).astype(np.int32)
+
+
+def _check_accumulator(weights: np.ndarray, bias: np.ndarray, input_span: int, source: str) -> None:
+    """Refuse a layer whose int32 accumulator could overflow for some input: ``sum|w| * input_span + |bias|``."""
+    worst = np.abs(weights.astype(np.int64)).reshape(len(weights), -1).sum(axis=1) * input_span + np.abs(bias)
+    if worst.max(initial=0) > INT32_MAX:
         raise ConfigError(
-            f"layer {source!r}: a bias does not fit int32 at its requantisation scale (a near-zero batch-norm "
-            "factor?); export it with --weights int8"
+            f"layer {source!r} is too wide for an int32 accumulator ({int(worst.max()):,} > 2**31 - 1 in the worst "
+            "case); split it or reduce its fan-in"
         )
-    return b.astype(np.int32)
 
 
 def _matmul_op(qop: QOp, layout: str) -> None:
     p, s_in, s_out = qop.op.params, qop.inp[0].scale, qop.out.scale
-    q, w_scale, packed = _weights(p["weight"], p["out_scale"], layout)
+    q, w_scale, packed = _weights(p["weight"], p["out_scale"], layout, p["bias"], s_in)
     unit = s_in * w_scale
-    qop.ints.update(weight=q, bias=_bias(p["bias"], unit, qop.op.source))
+    qop.ints.update(weight=q, bias=_bias(p["bias"], unit))
+    _check_accumulator(q, qop.ints["bias"], 255, qop.op.source)
     qop.ints["multiplier"], qop.ints["shift"] = quantize_multipliers(unit / s_out)
     if packed is not None:
         qop.packed["weight"] = packed
@@ -161,9 +177,11 @@ def _lstm_op(qop: QOp, cell_peak: float, layout: str) -> None:
     p, s_in = qop.op.params, qop.inp[0].scale
     gate_unit = 2.0**-GATE_FRAC_BITS
     ones = np.ones(p["w_ih"].shape[0])
-    wx, sx, px = _weights(p["w_ih"], ones, layout)
-    wh, sh, ph = _weights(p["w_hh"], ones, layout)
-    qop.ints.update(w_ih=wx, w_hh=wh, bias=_bias(p["bias"], s_in * sx, qop.op.source))
+    wx, sx, px = _weights(p["w_ih"], ones, layout, p["bias"], s_in)
+    wh, sh, ph = _weights(p["w_hh"], ones, layout, np.zeros_like(ones), 2.0**-HIDDEN_FRAC_BITS)
+    qop.ints.update(w_ih=wx, w_hh=wh, bias=_bias(p["bias"], s_in * sx))
+    _check_accumulator(wx, qop.ints["bias"], 255, qop.op.source)
+    _check_accumulator(wh, np.zeros(len(wh), dtype=np.int64), 128, qop.op.source)
     qop.ints["multiplier_x"], qop.ints["shift_x"] = quantize_multipliers(s_in * sx / gate_unit)
     qop.ints["multiplier_h"], qop.ints["shift_h"] = quantize_multipliers(2.0**-HIDDEN_FRAC_BITS * sh / gate_unit)
     qop.ints["cell_bits"] = int(min(max(0, math.ceil(math.log2(max(cell_peak * 1.25, 1e-9)))), 14))
