@@ -147,7 +147,16 @@ def _export_c(
     )
     if test is not None and len(test):
         line = f"C == numpy reference on all {record.host_windows} checked windows"
-        if not saved.task.is_regression:
+        if saved.task.is_regression:
+            c_values = qgraph.decode(run_int(qgraph, test))[:, 0]
+            f_values = saved.predict(test)
+            unit = f" {saved.task.unit}" if saved.task.unit else ""
+            diff = abs(c_values - f_values)
+            line += f"; C vs float: mean |diff| {diff.mean():.4g}{unit}, max {diff.max():.4g}{unit}"
+            if data.get("y") is not None:
+                y = data["y"][: len(test)]
+                line += f"; MAE C {abs(c_values - y).mean():.4g}{unit} vs float {abs(f_values - y).mean():.4g}{unit}"
+        else:
             c_labels = classes(run_int(qgraph, test))
             f_labels = saved.predict(test)
             line += f"; labels agree with the float model on {100 * (c_labels == f_labels).mean():.2f} %"

@@ -7,6 +7,7 @@ is rewritten) with the quantisation, the arena, the weight bytes and every check
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +62,20 @@ class CExport:
         return doc
 
 
+def _prepare_folder(out_dir: Path) -> None:
+    """Create the export folder, mark it unfinished (no manifest) and drop the build outputs of an earlier export
+    (make trusts file times, which a copied folder or a skewed clock can make lie)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"export folder {out_dir} is a file; choose a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / MANIFEST).unlink(missing_ok=True)  # the folder is unfinished until the manifest is back
+        shutil.rmtree(out_dir / "build", ignore_errors=True)
+        (out_dir / "infer").unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the export into {out_dir}: {exc.strerror or exc}") from None
+
+
 def _write(out_dir: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         atomic_write(out_dir / name, lambda fh, t=text: fh.write(t.encode()))
@@ -103,8 +118,7 @@ def export_c(
     """
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MANIFEST).unlink(missing_ok=True)  # the folder is unfinished until the manifest is back
+    _prepare_folder(out_dir)
     shape = (int(input_shape[0]), int(input_shape[1]))
     say("lowering and calibrating")
     qgraph = quantize_graph(lower(model, shape), check_windows(calibration, shape), weights, ranges)

@@ -252,13 +252,14 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8",
     """
     WEIGHT_LAYOUTS.get(weights)
     RANGE_METHODS.get(ranges)
-    x = np.asarray(calibration, dtype=np.float64)
-    if x.ndim != 3 or len(x) == 0 or tuple(x.shape[1:]) != graph.input_shape:
+    x = check_windows(calibration, graph.input_shape).astype(np.float64)
+    if len(x) == 0:
+        raise ConfigError("calibration needs at least one window")
+    if np.ptp(x) == 0:
         raise ConfigError(
-            f"calibration windows must be (n, {graph.input_shape[0]}, {graph.input_shape[1]}), got shape {x.shape}"
+            "every calibration window holds one constant value; activation ranges cannot be observed from it "
+            "(give real training windows)"
         )
-    if not np.isfinite(x).all():
-        raise ConfigError("calibration windows contain NaN or infinite values")
     cal = calibrate(graph, x)
     qparams: dict[str, QParams] = {graph.input: cal.qparams(graph.input, ranges)}
     qops: list[QOp] = []
@@ -331,7 +332,10 @@ def check_windows(x: np.ndarray, input_shape: Sequence[int]) -> np.ndarray:
     Raises:
         ConfigError: naming the wrong shape or the non-finite values.
     """
-    arr = np.asarray(x, dtype=np.float32)
+    try:
+        arr = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"windows must be a numeric (n, {input_shape[0]}, {input_shape[1]}) array ({exc})") from None
     if arr.ndim != 3 or tuple(arr.shape[1:]) != tuple(input_shape):
         raise ConfigError(f"windows must be (n, {input_shape[0]}, {input_shape[1]}), got shape {arr.shape}")
     if not np.isfinite(arr).all():
