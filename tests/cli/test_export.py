@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 from biowear.cli import app
 from biowear.compress.int8 import Int8Config, quantize_int8
 from biowear.compress.quantize import kmeans_quantize
-from biowear.data import DataConfig, SyntheticECGConfig, Task, WindowConfig, generate_record, prepare
-from biowear.data.wfdb_source import write_wfdb_record
+from biowear.data import Task, prepare
 from biowear.export import build
 from biowear.models import parse_spec
 from biowear.train.artifacts import build_model, save_model
 from tests.export.conftest import needs_cc
+from tests.helpers import synthetic_beat_folder
 
 runner = CliRunner()
 pytestmark = needs_cc
@@ -29,11 +29,7 @@ pytestmark = needs_cc
 def files(tmp_path_factory):
     """Synthetic WFDB records, a float, a 4-bit k-means and an int8 model file (recipes recorded), and windows."""
     root = tmp_path_factory.mktemp("export")
-    folder = root / "records"
-    for i, rid in enumerate(("r1", "r2")):
-        write_wfdb_record(generate_record(rid, seed=21 + i, config=SyntheticECGConfig(duration_s=60.0)), folder)
-    cfg = DataConfig(sources={"beats": str(folder)}, labels="binary", fs_hz=128.0,
-                     window=WindowConfig(kind="beat", window_samples=128))  # fmt: skip
+    cfg = synthetic_beat_folder(root / "records", seed=21)
     data = prepare(cfg)
     spec = parse_spec("resnet_lstm", "blocks=2,x=1,lstm=16")
     net = build_model(spec, data.task, (1, 128), seed=3).eval()

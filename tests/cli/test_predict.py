@@ -13,19 +13,14 @@ from typer.testing import CliRunner
 from biowear.api import predict
 from biowear.cli import app
 from biowear.compress.int8 import Int8Config, quantize_int8
-from biowear.data import DataConfig, SyntheticECGConfig, WindowConfig, generate_record, prepare
-from biowear.data.wfdb_source import write_wfdb_record
+from biowear.data import DataConfig, WindowConfig, prepare
 from biowear.errors import ConfigError
 from biowear.models import parse_spec
 from biowear.train.artifacts import build_model, load_model, save_model
 from tests.conftest import require_dataset
+from tests.helpers import synthetic_beat_folder
 
 runner = CliRunner()
-
-
-def _recipe(folder) -> DataConfig:
-    return DataConfig(sources={"beats": str(folder)}, labels="binary", fs_hz=128.0,
-                      window=WindowConfig(kind="beat", window_samples=128))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +28,7 @@ def files(tmp_path_factory):
     """A WFDB folder of two synthetic records, its prepared windows, and a float and an int8 model file."""
     root = tmp_path_factory.mktemp("predict")
     folder = root / "records"
-    for i, rid in enumerate(("r1", "r2")):
-        write_wfdb_record(generate_record(rid, seed=11 + i, config=SyntheticECGConfig(duration_s=60.0)), folder)
-    cfg = _recipe(folder)
+    cfg = synthetic_beat_folder(folder, seed=11)
     data = prepare(cfg)
     spec = parse_spec("resnet_lstm", "blocks=1,x=1,lstm=16")
     net = build_model(spec, data.task, (1, 128), seed=5).eval()
