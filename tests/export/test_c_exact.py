@@ -75,6 +75,7 @@ def test_cortex_m4_build_equals_the_reference_under_qemu(tmp_path, mcu_toolchain
     assert mcu["bss"] >= record.arena_bytes
     assert mcu["rodata"] + mcu["text"] + mcu["data"] >= sum(record.weight_bytes.values())
     assert mcu["stack_bytes"] > 0
+    assert 0 < mcu["stack_high_water_bytes"] <= mcu["stack_bytes"]  # the static worst case bounds the measured one
 
 
 @pytest.mark.mcu

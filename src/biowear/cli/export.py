@@ -169,6 +169,7 @@ def _export_c(
         console.print(
             f"Cortex-M4 (arm-none-eabi-gcc -Os): flash {m['flash_bytes']:,} B (text {m['text']:,}, rodata "
             f"{m['rodata']:,}, data {m['data']:,}); RAM {m['ram_bytes']:,} B (bss {m['bss']:,}) + stack "
-            f"{m['stack_bytes']:,} B; QEMU mps2-an386 == reference on {record.mcu_windows} windows",
+            f"{m['stack_bytes']:,} B (measured in QEMU: {m.get('stack_high_water_bytes', 0):,} B); QEMU mps2-an386 == "
+            f"reference on {record.mcu_windows} windows",
             highlight=False,
         )

@@ -141,8 +141,10 @@ def export_c(
         result["mcu"] = mcu_build.to_dict()
         if harness_windows is not None:
             embedded = harness_windows[:mcu_windows]
-            got = build.run_mcu(out_dir)
-            result.update(mcu_windows=len(embedded), mcu_exact=_same(run_int(qgraph, embedded), got, "Cortex-M4 C"))
+            run = build.run_mcu_report(out_dir)
+            result["mcu"]["stack_high_water_bytes"] = run.stack_high_water_bytes  # measured in QEMU, beside the static
+            exact = _same(run_int(qgraph, embedded), run.outputs, "Cortex-M4 C")
+            result.update(mcu_windows=len(embedded), mcu_exact=exact)
     record = CExport(
         out_dir, tuple(sorted(files)), weights, weight_bytes(qgraph), plan.size_bytes, plan.peak_bytes,
         qgraph.calibration_windows, ops=describe(qgraph), **result,
