@@ -30,7 +30,7 @@ _LAZY: dict[str, str] = {
     "ExplorationStudy": "biowear.api",
     "ParetoNetwork": "biowear.api",
     "CompressionResult": "biowear.api",
-    "load_model": "biowear.train",
+    "load_model": "biowear.api",  # the API module imports biowear.compress, which registers the int8 kind
     "save_model": "biowear.train",
     "build_model": "biowear.train",
     "SavedModel": "biowear.train",

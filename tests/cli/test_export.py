@@ -132,3 +132,14 @@ def test_python_api_exports_the_same_c(files, tmp_path):
         bw.export_model(root / "float.pt", tmp_path / "x", data.x[:8], format="tflite")
     res = runner.invoke(app, ["export", str(root / "float.pt"), "--out", str(tmp_path / "y"), "--ranges", "p99"])
     assert res.exit_code != 0 and "minmax" in _said(res)
+
+
+def test_top_level_load_model_reads_int8_files_in_a_fresh_process(files):
+    import subprocess
+    import sys
+
+    root, _ = files
+    code = f"import biowear; m = biowear.load_model({str(root / 'int8.pt')!r}); print(m.kind, type(m.model).__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["int8", "Int8Network"]
