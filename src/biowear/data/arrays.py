@@ -17,13 +17,14 @@ File layout (``numpy.savez``):
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from biowear.data.fingerprint import content_fingerprint
+from biowear.data.source import DataSource
 from biowear.data.task import Task
 from biowear.errors import ConfigError, DataError
 from biowear.paths import atomic_write
@@ -192,7 +193,7 @@ def save_npz(path: Path, data: ArrayData) -> Path:
     )
 
 
-class WindowDataset(ABC):
+class WindowDataset(DataSource):
     """A dataset whose windows are already cut (the array-style dataset protocol): ``.npz`` files and the
     heart-rate datasets (:mod:`biowear.data.hr`). ``prepare`` turns its :class:`ArrayData` into a prepared
     dataset; its "records" are the groups (subjects) of the arrays, so record and group splits work.
@@ -219,19 +220,6 @@ class WindowDataset(ABC):
     def load_arrays(self, fs_hz: float | None = None, channels: tuple[str, ...] | None = None) -> ArrayData:
         """The windows: at ``fs_hz`` and with ``channels`` when the dataset cuts them itself (None: its
         defaults); a dataset of fixed windows returns its own (``prepare`` then resamples and selects)."""
-
-    @abstractmethod
-    def fingerprint(self, root: Path | None = None) -> str:
-        """A short hash of the data's contents (in cache keys)."""
-
-    def content_fingerprint(self, root: Path | None = None) -> str:
-        return self.fingerprint(root)
-
-    def group_of(self, record_id: str) -> str:
-        return record_id
-
-    def available(self, root: Path | None = None) -> bool:
-        return True
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from biowear.data.arrays import WindowDataset
 from biowear.data.fingerprint import content_fingerprint
 from biowear.data.hr.datasets import PPGDaliaDataset, SPC2015Dataset, WESADHRDataset
 from biowear.data.record import Record
+from biowear.data.source import DataSource
 from biowear.data.synthetic import SyntheticECGConfig, generate_record
 from biowear.data.wfdb_source import read_wfdb_record
 from biowear.errors import ConfigError, DataError
@@ -80,7 +81,7 @@ MITDB_RECORDS: tuple[str, ...] = (
 CUDB_RECORDS: tuple[str, ...] = tuple(f"cu{i:02d}" for i in range(1, 36))
 
 
-class Dataset(ABC):
+class Dataset(DataSource):
     """A named collection of records (the dataset protocol).
 
     Subclasses implement :meth:`record_ids`, :meth:`load` and :meth:`fingerprint`; they may override
@@ -112,22 +113,6 @@ class Dataset(ABC):
     @abstractmethod
     def load(self, record_id: str, root: Path | None = None) -> Record:
         """Load one record (``root``: the data root; default from ``BIOWEAR_DATA``)."""
-
-    @abstractmethod
-    def fingerprint(self, root: Path | None = None) -> str:
-        """A short hash identifying the data (used in cache keys, and so in training keys)."""
-
-    def content_fingerprint(self, root: Path | None = None) -> str:
-        """A hash of the data's bytes, checked when a cache file is read (default: :meth:`fingerprint`)."""
-        return self.fingerprint(root)
-
-    def group_of(self, record_id: str) -> str:
-        """The group (subject, session) of a record; records of one group stay in one split part."""
-        return record_id
-
-    def available(self, root: Path | None = None) -> bool:
-        """True when every record can be loaded without a download."""
-        return True
 
     def check_records(self, record_ids: tuple[str, ...]) -> None:
         """Raise :class:`ConfigError` naming any unknown record."""
