@@ -33,6 +33,7 @@ from biowear.cost import profile
 from biowear.data import make_split, prepare
 from biowear.export import build
 from biowear.export.c_export import export_c
+from biowear.export.quantize import weight_layout
 from biowear.export.reference import classes, run_int
 from biowear.train.artifacts import check_matches, load_model, load_recipe
 from biowear.train.fit import predict
@@ -60,8 +61,7 @@ def measure(path: Path, data, parts, out: Path, n_latency: int) -> dict:
     float_model = saved.float_model or saved.model
     x_train, x_test, y_test = data.x[parts.train], data.x[parts.test], data.y[parts.test]
     calib = x_train[np.sort(np.random.default_rng(0).permutation(len(x_train))[:256])]
-    kmeans = bool(saved.meta.get("kmeans_bits"))
-    record, q = export_c(float_model, saved.input_shape, out, calib, weights="kmeans" if kmeans else "int8",
+    record, q = export_c(float_model, saved.input_shape, out, calib, weights=weight_layout("auto", saved.meta),
                          check=x_test[:64], mcu=True, mcu_windows=4)  # fmt: skip
     c_labels = build.predict_host(out, x_test).astype(int)
     ref = classes(run_int(q, x_test))

@@ -428,11 +428,11 @@ def export_model(
     if format != "c":
         raise ConfigError(f"unknown export format {format!r}; valid options are: c, onnx")
     from biowear.export.c_export import export_c
+    from biowear.export.quantize import weight_layout
 
-    if weights == "auto":
-        weights = "kmeans" if saved.meta.get("kmeans_bits") else "int8"
     net = saved.float_model or saved.model
-    record, _ = export_c(net, saved.input_shape, out, calibration, weights=weights, ranges=ranges, check=check, mcu=mcu)
+    layout = weight_layout(weights, saved.meta)
+    record, _ = export_c(net, saved.input_shape, out, calibration, weights=layout, ranges=ranges, check=check, mcu=mcu)
     return record.to_dict()
 
 

@@ -13,22 +13,6 @@ from biowear.errors import ConfigError
 FORMATS = ("c", "onnx")
 
 
-def _windows_file(path: Path) -> Any:
-    import numpy as np
-
-    if not path.is_file():
-        raise ConfigError(f"windows file {path} does not exist")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} is not a readable .npy/.npz file ({exc})") from exc
-    if hasattr(loaded, "files"):
-        if "x" not in loaded.files:
-            raise ConfigError(f"{path} holds {', '.join(loaded.files)}; an .npz of windows needs an array 'x'")
-        loaded = loaded["x"]
-    return np.asarray(loaded, dtype=np.float32)
-
-
 def export_data(saved: Any, config: Path | None, windows: Path | None, seed: int = 0) -> dict[str, Any]:
     """Calibration (training split) and check (test split) windows for a model, with their labels.
 
@@ -41,7 +25,9 @@ def export_data(saved: Any, config: Path | None, windows: Path | None, seed: int
     from biowear.validate import build
 
     if windows is not None:
-        x = _windows_file(windows)
+        from biowear.train.inputs import read_windows
+
+        x = read_windows(windows, saved.input_shape)
         order = np.random.default_rng(seed).permutation(len(x))
         half = max(1, len(x) // 2)
         return {"train": x[order[:half]], "test": x[order[half:]] if len(x) > 1 else x, "y": None, "synthetic": None}
@@ -61,16 +47,6 @@ def export_data(saved: Any, config: Path | None, windows: Path | None, seed: int
     parts = make_split(data, split_cfg)
     return {"train": data.x[parts.train], "test": data.x[parts.test], "y": data.y[parts.test],
             "synthetic": data.synthetic, "classes": data.task.classes}  # fmt: skip
-
-
-def _weights_layout(saved: Any, weights: str) -> str:
-    from biowear.export.quantize import WEIGHT_LAYOUTS
-
-    if weights != "auto":
-        WEIGHT_LAYOUTS.get(weights)
-        return weights
-    kmeans = saved.meta.get("kmeans_bits") or "kmeans" in str(saved.meta.get("variant", ""))
-    return "kmeans" if kmeans else "int8"
 
 
 @app.command()
@@ -122,7 +98,9 @@ def export(
     from biowear.export.quantize import RANGE_METHODS
 
     RANGE_METHODS.get(ranges)
-    _export_c(saved, out, calib, data, check, _weights_layout(saved, weights), ranges, mcu)
+    from biowear.export.quantize import weight_layout
+
+    _export_c(saved, out, calib, data, check, weight_layout(weights, saved.meta), ranges, mcu)
 
 
 def _export_c(

@@ -20,10 +20,11 @@ from biowear.errors import ConfigError
 from biowear.export import build
 from biowear.export.cgen import generate
 from biowear.export.graph import lower
-from biowear.export.quantize import QGraph, check_windows, describe, quantize_graph, weight_bytes
+from biowear.export.quantize import QGraph, describe, quantize_graph, weight_bytes
 from biowear.export.reference import run_int
 from biowear.paths import atomic_write
 from biowear.train.artifacts import write_json
+from biowear.train.inputs import check_windows
 
 MANIFEST = "export.json"
 
@@ -121,10 +122,10 @@ def export_c(
     _prepare_folder(out_dir)
     shape = (int(input_shape[0]), int(input_shape[1]))
     say("lowering and calibrating")
-    qgraph = quantize_graph(lower(model, shape), check_windows(calibration, shape), weights, ranges)
+    qgraph = quantize_graph(lower(model, shape), calibration, weights, ranges)
     files, plan = generate(qgraph, name)
     _write(out_dir, files)
-    windows = None if check is None else check_windows(check, shape)
+    windows = None if check is None else check_windows(check, shape, "the check windows")
     harness_windows = windows[: max(mcu_windows, 1)] if windows is not None else None
     build.write_harness(out_dir, harness_windows, mcu_windows=mcu_windows if harness_windows is not None else 4)
     say("building the host harness")

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +37,23 @@ from biowear.export.intmath import (
 )
 from biowear.export.packing import PackedWeights, pack, unpack
 from biowear.registry import Registry
+from biowear.train.inputs import check_windows
 
 #: How weights are stored (``biowear export --weights``).
 WEIGHT_LAYOUTS: Registry[str] = Registry("weight layout")
 WEIGHT_LAYOUTS.register("int8", "dense int8, one byte a weight")
 WEIGHT_LAYOUTS.register("kmeans", "k-means codes packed at q bits + an int8 codebook, decoded on the fly")
 _SHARED = ("maxpool", "avgpool", "rows_to_batch", "rows_to_channels")
+
+
+def weight_layout(requested: str, meta: Mapping[str, Any]) -> str:
+    """The weight layout of an export: ``requested`` (checked against :data:`WEIGHT_LAYOUTS`), or for ``auto``
+    the one a model file's ``meta`` asks for: ``kmeans`` for a k-means variant, else ``int8``."""
+    if requested != "auto":
+        WEIGHT_LAYOUTS.get(requested)
+        return requested
+    kmeans = meta.get("kmeans_bits") or "kmeans" in str(meta.get("variant", ""))
+    return "kmeans" if kmeans else "int8"
 
 
 @dataclass(frozen=True)
@@ -252,9 +263,7 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, weights: str = "int8",
     """
     WEIGHT_LAYOUTS.get(weights)
     RANGE_METHODS.get(ranges)
-    x = check_windows(calibration, graph.input_shape).astype(np.float64)
-    if len(x) == 0:
-        raise ConfigError("calibration needs at least one window")
+    x = check_windows(calibration, graph.input_shape, "the calibration windows").astype(np.float64)
     if np.ptp(x) == 0:
         raise ConfigError(
             "every calibration window holds one constant value; activation ranges cannot be observed from it "
@@ -324,23 +333,6 @@ def describe(qgraph: QGraph) -> list[dict[str, Any]]:
                      "packed_bits": {k: v.bits for k, v in qop.packed.items()},
                      "packed_layout": {k: v.layout for k, v in qop.packed.items()}})  # fmt: skip
     return rows
-
-
-def check_windows(x: np.ndarray, input_shape: Sequence[int]) -> np.ndarray:
-    """Windows as float32 ``(n, channels, samples)`` matching ``input_shape``, finite.
-
-    Raises:
-        ConfigError: naming the wrong shape or the non-finite values.
-    """
-    try:
-        arr = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"windows must be a numeric (n, {input_shape[0]}, {input_shape[1]}) array ({exc})") from None
-    if arr.ndim != 3 or tuple(arr.shape[1:]) != tuple(input_shape):
-        raise ConfigError(f"windows must be (n, {input_shape[0]}, {input_shape[1]}), got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ConfigError("windows contain NaN or infinite values")
-    return arr
 
 
 __all__ = ["ACT_FRAC_BITS", "QGraph", "QOp", "QParams", "WEIGHT_LAYOUTS", "quantize_graph", "unpack", "weight_bytes"]

@@ -1,7 +1,8 @@
 """The numpy reference of the exact integer arithmetic of the generated C: same operations, same rounding.
 
-Every intermediate is an int64 numpy array (the C code uses int32 accumulators; :func:`run_int` checks that
-no accumulator leaves the int32 range, so the two agree). Windows are run side by side, ``(n, b, length,
+Every intermediate is an int64 numpy array. The C code uses int32 accumulators; the quantiser refuses any
+layer whose accumulator could leave the int32 range for some input (``_check_accumulator`` in
+:mod:`biowear.export.quantize`), so the two agree. Windows are run side by side, ``(n, b, length,
 channels)``.
 """
 
@@ -18,8 +19,6 @@ from biowear.export.intmath import (
     INT8_MAX,
     INT16_MAX,
     INT16_MIN,
-    INT32_MAX,
-    INT32_MIN,
     LUTS,
     lut_lookup,
     quantize_input,
@@ -27,13 +26,8 @@ from biowear.export.intmath import (
     round_div,
     rshift_round,
 )
-from biowear.export.quantize import QGraph, QOp, check_windows
-
-
-def _int32(v: np.ndarray, what: str) -> np.ndarray:
-    if v.size and (v.min() < INT32_MIN or v.max() > INT32_MAX):
-        raise ConfigError(f"{what}: an int32 accumulator overflows; this layer is too wide for int8 export")
-    return v
+from biowear.export.quantize import QGraph, QOp
+from biowear.train.inputs import check_windows
 
 
 def _out(qop: QOp, acc: np.ndarray) -> np.ndarray:
@@ -46,13 +40,13 @@ def _conv(qop: QOp, x: np.ndarray, out_len: int) -> np.ndarray:
     zx = qop.inp[0].zero_point
     win = conv_windows(x - zx, qop.op, out_len, 0)  # padded taps read the real value 0
     acc = np.einsum("nbtkc,okc->nbto", win, qop.ints["weight"].astype(np.int64)) + qop.ints["bias"]
-    return _out(qop, _int32(acc, qop.op.source))
+    return _out(qop, acc)
 
 
 def _dense(qop: QOp, x: np.ndarray) -> np.ndarray:
     flat = (x - qop.inp[0].zero_point).reshape(len(x), 1, 1, -1)
     acc = flat @ qop.ints["weight"].astype(np.int64).T + qop.ints["bias"]
-    return _out(qop, _int32(acc, qop.op.source))
+    return _out(qop, acc)
 
 
 def _affine(qop: QOp, x: np.ndarray) -> np.ndarray:
@@ -67,7 +61,7 @@ def _add(qop: QOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sb = requantize((b - qop.inp[1].zero_point) << i["left_shift"], i["multiplier_b"], i["shift_b"])
     total = sa.copy()
     total[..., : b.shape[3]] += sb  # channels the narrower input lacks are zeros (the padded shortcut)
-    y = requantize(_int32(total, qop.op.source), i["multiplier"], i["shift"]) + qop.out.zero_point
+    y = requantize(total, i["multiplier"], i["shift"]) + qop.out.zero_point
     return np.clip(y, i["act_min"], INT8_MAX)
 
 
@@ -83,8 +77,8 @@ def _pool(qop: QOp, x: np.ndarray, out_len: int) -> np.ndarray:
 def lstm_step(qop: QOp, x_t: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One LSTM step: int8 input ``x_t`` (n, in), int8 ``h`` and int16 ``c`` (n, H) -> new (h, c)."""
     i = qop.ints
-    acc_x = _int32((x_t - qop.inp[0].zero_point) @ i["w_ih"].astype(np.int64).T + i["bias"], qop.op.source)
-    acc_h = _int32(h @ i["w_hh"].astype(np.int64).T, qop.op.source)
+    acc_x = (x_t - qop.inp[0].zero_point) @ i["w_ih"].astype(np.int64).T + i["bias"]
+    acc_h = h @ i["w_hh"].astype(np.int64).T
     gates = requantize(acc_x, i["multiplier_x"], i["shift_x"]) + requantize(acc_h, i["multiplier_h"], i["shift_h"])
     gates = np.clip(gates, INT16_MIN, INT16_MAX)
     hidden = h.shape[1]

@@ -22,7 +22,10 @@ def check_windows(x: Any, input_shape: tuple[int, int], what: str = "the input")
     Raises:
         ConfigError: not numeric, the wrong number of dimensions or shape, no windows, or NaN/inf values.
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, objects numpy cannot stack
+        raise ConfigError(f"{what} is not a numeric array of windows ({exc})") from None
     if arr.dtype.kind not in "fiu":
         raise ConfigError(f"{what} holds {arr.dtype} values; windows must be numbers (float32)")
     if arr.ndim != 3 or tuple(arr.shape[1:]) != tuple(input_shape):
