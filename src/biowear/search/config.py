@@ -51,6 +51,9 @@ class StudyConfig:
         ga: genetic-algorithm settings.
         random_fraction: share of the feasible space the ``random`` strategy trains.
         seed: seed of the strategies.
+        curves: record learning curves (``[study] curves = true``): every epoch's validation and test quality and
+            training time are stored with each evaluation (what a tabular benchmark needs); they never steer
+            training.
     """
 
     name: str = "study"
@@ -64,9 +67,12 @@ class StudyConfig:
     ga: GAConfig = field(default_factory=GAConfig)
     random_fraction: float = 0.1
     seed: int = 0
+    curves: bool = False
 
     def __post_init__(self) -> None:
         check_study_name(self.name)
+        if not isinstance(self.curves, bool):
+            raise ConfigError(f"[study] curves must be true or false, got {self.curves!r}")
         FAMILIES.get(self.family)
         object.__setattr__(self, "bounds", resolve_bounds(self.family, self.bounds))
 
@@ -74,7 +80,7 @@ class StudyConfig:
         """The configuration in the sectioned layout of a study TOML file (round-trips through
         :func:`study_config_from_dict`)."""
         return {
-            "study": {"name": self.name, "family": self.family},
+            "study": {"name": self.name, "family": self.family, **({"curves": True} if self.curves else {})},
             "data": asdict(self.data),
             "split": asdict(self.split),
             "train": asdict(self.train),
@@ -110,9 +116,13 @@ def study_config_from_dict(doc: dict[str, Any]) -> StudyConfig:
             f"{', '.join(sorted(known))}"
         )
     kwargs: dict[str, Any] = {k: build(cls, doc.get(k, {}), k) for k, cls in _SECTIONS.items()}
-    unknown_study = sorted(set(study) - {"name", "family"})
+    unknown_study = sorted(set(study) - {"name", "family", "curves"})
     if unknown_study:
-        raise ConfigError(f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: family, name")
+        raise ConfigError(
+            f"[study] has unknown key(s) {', '.join(unknown_study)}; valid keys are: curves, family, name"
+        )
+    if "curves" in study:
+        kwargs["curves"] = study["curves"]
     if "family" in study:
         if not isinstance(study["family"], str):
             raise ConfigError(f"[study] family must be a name, one of {', '.join(FAMILIES.names())}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import os
+import shutil
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,14 +17,21 @@ from biowear.data import DataConfig, PreparedDataset, SplitConfig, make_split, p
 from biowear.models import family_for
 from biowear.search.store import Evaluation
 from biowear.train import Callback, TrainConfig, train_network
+from biowear.train.fit import EpochLog
 
 log = logging.getLogger(__name__)
+STATE_FILE = "fit_state.pt"
 _PREPARED: dict[str, PreparedDataset] = {}  # per-process memo; the on-disk cache serves new processes
 
 
 @dataclass(frozen=True)
 class EvalTask:
-    """Everything needed to train and test one network, so any process can run it."""
+    """Everything needed to train and test one network, so any process can run it.
+
+    ``curves`` records per-epoch test metrics (learning curves). ``keep_state`` keeps a resumable training state
+    beside the model (``fit_state.pt``) so a later, longer budget continues this run; ``resume_from`` names such
+    a state of a shorter run of the same network and recipe, which this task continues instead of starting over.
+    """
 
     arch: Any
     data: DataConfig
@@ -29,6 +39,9 @@ class EvalTask:
     train: TrainConfig
     train_key: str
     model_dir: str
+    curves: bool = False
+    resume_from: str = ""
+    keep_state: bool = False
 
     @property
     def genes(self) -> Any:
@@ -61,7 +74,22 @@ def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation
     out_dir = Path(task.model_dir) / task.train_key / name
     try:
         split = make_split(data, task.split)
-        run = train_network(data, split, task.arch, task.train, callbacks, out_dir, recipe=asdict(task.data))
+        state = out_dir / STATE_FILE if task.keep_state or task.resume_from else None
+        if task.resume_from and state is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(task.resume_from, state.with_name(".resume.tmp"))
+            os.replace(state.with_name(".resume.tmp"), state)
+        run = train_network(
+            data,
+            split,
+            task.arch,
+            task.train,
+            callbacks,
+            out_dir,
+            recipe=asdict(task.data),
+            curves=task.curves,
+            state=state,
+        )
     except Exception as exc:  # recorded in the store so the study can go on and the user can see why
         log.error("training %s failed: %s", family.label(task.arch), traceback.format_exc())
         return Evaluation(
@@ -83,7 +111,20 @@ def run_task(task: EvalTask, callbacks: tuple[Callback, ...] = ()) -> Evaluation
         seed=task.train.seed,
         data_key=data.key,
         model_path=str(Path(task.train_key) / name / "model.pt"),
+        curve=tuple(_curve_point(log) for log in run.fit.history) if task.curves else (),
     )
+
+
+def _curve_point(log: EpochLog) -> dict[str, Any]:
+    point = {
+        "epoch": log.epoch,
+        "train_loss": log.train_loss,
+        "val_loss": log.val_loss,
+        "seconds": log.seconds,
+        "test": log.monitored,
+    }
+    point.update({"val_mae": log.val_mae} if math.isfinite(log.val_mae) else {"val_accuracy": log.val_accuracy})
+    return point
 
 
 def cost_dict(cost) -> dict[str, float]:

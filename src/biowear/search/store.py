@@ -47,6 +47,9 @@ class Evaluation:
         reason: why it is infeasible/failed.
         model_path: saved weights, relative to the store's folder.
         created_at: UNIX time.
+        curve: learning curve when the study records one: per epoch ``epoch``, ``train_loss``, ``val_loss``,
+            ``val_accuracy`` (classification) or ``val_mae`` (regression), ``seconds`` (training time of the
+            epoch) and ``test`` (test metrics of that epoch's weights).
     """
 
     arch: Any
@@ -61,6 +64,7 @@ class Evaluation:
     reason: str = ""
     model_path: str = ""
     created_at: float = field(default_factory=time.time)
+    curve: tuple[dict, ...] = ()
 
     @property
     def family(self) -> str:
@@ -87,6 +91,7 @@ class Evaluation:
         d = json.loads(text)
         arch = arch_from_dict(d.pop("family"), d.pop("arch"))
         d.pop("key", None)
+        d["curve"] = tuple(d.get("curve", ()))
         return Evaluation(arch, **d)
 
 

@@ -146,7 +146,7 @@ class Study:
                     if listener:
                         listener(strategy, arch, cached, True)
             models = str(self.directory / "models")
-            tasks = [EvalTask(a, cfg.data, cfg.split, cfg.train, self.train_key, models) for a in todo]
+            tasks = [EvalTask(a, cfg.data, cfg.split, cfg.train, self.train_key, models, cfg.curves) for a in todo]
             for ev in executor.run(tasks):
                 self.store.put(ev)
                 evaluations[ev.arch] = ev
@@ -159,6 +159,8 @@ class Study:
 
     def _cached_or_infeasible(self, arch: Any) -> Evaluation | None:
         cached = self.store.get(self.train_key, arch)
+        if cached is not None and cached.status == "ok" and self.config.curves and not cached.curve:
+            cached = None  # trained without a learning curve: this study records one, so it trains again
         if cached is not None and cached.status != "failed":  # failures are retried on resume
             return cached
         violation = self.space.violation(arch)

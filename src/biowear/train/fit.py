@@ -6,7 +6,8 @@ import copy
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -17,6 +18,7 @@ from biowear.data.task import Task
 from biowear.errors import ConfigError, DataError
 from biowear.registry import Registry
 from biowear.train.metrics import Metrics, RegressionMetrics, compute_metrics, compute_regression_metrics
+from biowear.train.state import LoopState, load_state, restore_rng, save_state
 from biowear.validate import Interval, Options, check
 
 CLASS_WEIGHTINGS: Registry[str] = Registry("class weighting")
@@ -99,6 +101,7 @@ class EpochLog:
     val_accuracy: float
     seconds: float
     val_mae: float = float("nan")
+    monitored: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: losses and the validation accuracy (classification) or MAE (regression)."""
@@ -231,6 +234,8 @@ def fit(
     callbacks: Sequence[Callback] = (),
     loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     task: Task | None = None,
+    monitor: Callable[[nn.Module], dict] | None = None,
+    state: Path | None = None,
 ) -> FitResult:
     """Train ``model`` in place and restore its best validation-loss weights.
 
@@ -245,6 +250,12 @@ def fit(
             validation and early stopping still use the task's plain loss.
         task: classification (cross-entropy) or regression (``config.regression_loss``); default: inferred
             from the labels' dtype (float targets are regression).
+        monitor: called with the model (in evaluation mode) after each epoch; what it returns is kept as the
+            epoch's :attr:`EpochLog.monitored` (e.g. test metrics for learning curves). It must not train the
+            model or draw random numbers; its time is not counted as training time.
+        state: a resumable training state file (:mod:`biowear.train.state`). When it exists, training
+            continues from it (same settings but ``epochs``, which may only grow) and gives the result an
+            uninterrupted run of ``config.epochs`` would give; at the end the state is written there.
 
     Returns:
         The training history and timing.
@@ -269,13 +280,20 @@ def fit(
     generator = torch.Generator().manual_seed(config.seed)
     n = len(train.y)
     n_batches = math.ceil(n / config.batch_size)
-    history: list[EpochLog] = []
-    best_loss, best_epoch, best_state = math.inf, 0, copy.deepcopy(model.state_dict())
-    stale, samples_seen, stopped_early = 0, 0, False
+    loop = LoopState.fresh(model)
+    resumed = load_state(state, config, model, optimiser, generator) if state is not None else None
+    if resumed is not None:
+        loop = resumed
+    history = loop.history
+    monitor_time = 0.0
     started = time.perf_counter()
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(config.seed)
-        for epoch in range(1, config.epochs + 1):
+        if resumed is not None:
+            restore_rng(resumed, device)
+        for epoch in range(len(history) + 1, config.epochs + 1):
+            if loop.stopped_early:
+                break
             t0 = time.perf_counter()
             for cb in callbacks:
                 cb.on_epoch_start(epoch, n_batches)
@@ -294,7 +312,7 @@ def fit(
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip_norm)
                 optimiser.step()
                 running += float(batch_loss.detach()) * len(idx)
-                samples_seen += len(idx)
+                loop.samples_seen += len(idx)
                 for cb in callbacks:
                     cb.on_batch_end(epoch, b, float(batch_loss.detach()))
             val_loss, val_out = _loss_and_logits(model, val, eval_loss, max(config.batch_size, 1024))
@@ -304,20 +322,27 @@ def fit(
             else:
                 val_acc = float((val_out.argmax(1) == val.y).float().mean())
                 log = EpochLog(epoch, running / n, val_loss, val_acc, time.perf_counter() - t0)
+            if monitor is not None:
+                t1 = time.perf_counter()
+                log = replace(log, monitored=dict(monitor(model)))
+                monitor_time += time.perf_counter() - t1
             history.append(log)
             for cb in callbacks:
                 cb.on_epoch_end(log)
-            if val_loss < best_loss - config.min_delta:
-                best_loss, best_epoch, stale = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
+            if val_loss < loop.best_loss - config.min_delta:
+                loop.best_loss, loop.best_epoch, loop.stale = val_loss, epoch, 0
+                loop.best_state = copy.deepcopy(model.state_dict())
             else:
-                stale += 1
-                if config.patience and stale >= config.patience:
-                    stopped_early = True
-                    break
-    train_time = time.perf_counter() - started
-    model.load_state_dict(best_state)
-    return FitResult(tuple(history), best_epoch, stopped_early, train_time, samples_seen, str(device))
+                loop.stale += 1
+                if config.patience and loop.stale >= config.patience:
+                    loop.stopped_early = True
+        loop.train_time_s += time.perf_counter() - started - monitor_time
+        if state is not None:
+            save_state(state, config, model, optimiser, generator, loop, device)
+    model.load_state_dict(loop.best_state)
+    return FitResult(
+        tuple(history), loop.best_epoch, loop.stopped_early, loop.train_time_s, loop.samples_seen, str(device)
+    )
 
 
 @torch.no_grad()

@@ -80,23 +80,38 @@ def train_network(
     callbacks: tuple[Callback, ...] = (),
     out_dir: Path | None = None,
     recipe: dict[str, Any] | None = None,
+    curves: bool = False,
+    state: Path | None = None,
 ) -> TrainRun:
     """Build ``genes`` (any model family's architecture) for ``data``'s task and train on ``split.train``.
 
     Early stopping uses ``split.val`` and the metrics come from ``split.test``. A regression network learns
     standardised targets (training-split mean and std, kept inside the network). With ``out_dir`` the run saves
     ``model.pt`` (:func:`biowear.train.artifacts.save_model`, with ``recipe``: the data configuration) and
-    ``run.json``.
+    ``run.json``. With ``curves`` every epoch's log also holds the test metrics of that epoch's weights (learning
+    curves; they never steer training). ``state`` is a resumable training state file (see :func:`fit`): an
+    existing one is continued to ``config.epochs``, and the state after the run is written there.
     """
     task = data.task
     shape = (int(data.x.shape[1]), int(data.x.shape[2]))
     y_train = data.y[split.train]
     scale = target_scale(y_train) if task.is_regression else None
     model = build_model(genes, task, shape, seed=config.seed, target=scale)
+    x_test, y_test = data.x[split.test], data.y[split.test]
+    monitor = (lambda m: evaluate(m, x_test, y_test, task).to_dict()) if curves else None
     result = fit(
-        model, data.x[split.train], y_train, data.x[split.val], data.y[split.val], config, callbacks, task=task
+        model,
+        data.x[split.train],
+        y_train,
+        data.x[split.val],
+        data.y[split.val],
+        config,
+        callbacks,
+        task=task,
+        monitor=monitor,
+        state=state,
     )
-    metrics = evaluate(model, data.x[split.test], data.y[split.test], task)
+    metrics = evaluate(model, x_test, y_test, task)
     cost = profile(model.cpu(), shape)
     run = TrainRun(
         genes,
