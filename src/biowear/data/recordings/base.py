@@ -144,8 +144,11 @@ class RecordingDataset(DataSource):
             yield self.load_recording(rid, root)
 
     def fingerprint(self, root: Path | None = None) -> str:
-        """sha256 of every record file (memoised by path, mtime and size)."""
-        files = sorted({p for files in self.index(root).values() for p in files})
+        """sha256 of every record file, and of every file in a record's folder (memoised by path, mtime, size)."""
+        paths = {p for files in self.index(root).values() for p in files}
+        files = sorted(
+            {f for p in paths for f in (sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])}
+        )
         return content_fingerprint(files, salt=f"recordings:{self.name}")
 
     def describe(self, root: Path | None = None, probe: bool = False) -> DatasetSummary:

@@ -20,6 +20,7 @@ import io
 import logging
 import lzma
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +99,7 @@ class _Container:
             names = [n for n in self._zip.namelist() if not n.endswith("/")]
         else:
             raise DataError(f"E4 export {self.path} does not exist (expected a folder or a .zip of E4 CSV files)")
-        for name in names:
+        for name in sorted(names):  # BVP.csv before BVP.csv.xz when both exist
             base = name.rsplit("/", 1)[-1]
             for suffix in _SUFFIXES:
                 if base.upper().endswith(suffix.upper()) and base[: -len(suffix)]:
@@ -197,23 +198,30 @@ def _events(container: _Container, t0: float) -> dict[str, Events]:
     return out
 
 
-def read_e4(path: Path, signals: tuple[str, ...] = RAW_SIGNALS, events: bool = True) -> E4Session:
+def read_e4(
+    path: Path,
+    signals: tuple[str, ...] = RAW_SIGNALS,
+    events: bool = True,
+    expected_fs_hz: Mapping[str, float] | None = None,
+) -> E4Session:
     """Read an E4 export (folder or zip).
 
     Args:
         path: the folder or ``.zip``.
         signals: signal keys to read (of :data:`E4_SIGNALS`: ``acc``, ``bvp``, ``eda``, ``temp``, ``hr``).
         events: also read ``IBI.csv`` and ``tags.csv`` when present.
+        expected_fs_hz: signal key -> the rate line 2 must give (a file at another rate is refused).
 
     Returns:
         The session; signal times relative to the earliest start time of the signals read.
 
     Raises:
         ConfigError: an unknown signal key.
-        DataError: the export or a needed CSV is missing (listing what is there), a header lacks the start time
-            or a positive rate, the columns do not match (ACC needs 3), samples are malformed or truncated
-            (including a truncated zip/xz member), or the raw signals' durations disagree by more than
-            :data:`DURATION_TOLERANCE_S` (a file cut at a line boundary).
+        DataError: the export or a needed CSV is missing (listing what is there); a header lacks the start
+            time or a positive rate, or gives a rate other than ``expected_fs_hz``; the columns do not match
+            (ACC needs 3); samples are malformed or truncated (also a truncated zip/xz member); or the raw
+            signals' durations disagree by more than :data:`DURATION_TOLERANCE_S` (a file cut at a line
+            boundary).
     """
     unknown = [s for s in signals if s not in E4_SIGNALS]
     if unknown:
@@ -233,6 +241,12 @@ def read_e4(path: Path, signals: tuple[str, ...] = RAW_SIGNALS, events: bool = T
                 container.where(spec.stem),
                 *_rate_headed(container.read(spec.stem), container.where(spec.stem), spec),
             )
+            expected = (expected_fs_hz or {}).get(key)
+            if expected is not None and abs(parsed[key][2] - expected) > 1e-6 * expected:
+                raise DataError(
+                    f"{parsed[key][0]}: line 2 gives a sampling rate of {parsed[key][2]:g} Hz but {spec.stem} is "
+                    f"expected at {expected:g} Hz"
+                )
         raw = [k for k in signals if k in RAW_SIGNALS] or list(signals)
         t0 = min(parsed[k][1] for k in raw)
         out = {

@@ -100,9 +100,12 @@ def read_uci_emg(path: Path) -> EMGLog:
     codes = np.round(x)
     if np.any(np.abs(x - codes) > 1e-3) or codes.min() < -128 or codes.max() > 127:
         raise DataError(f"{path}: channel values must be MYO 8-bit codes x 1e-5 (integers in [-128, 127] x 1e-5)")
-    unknown = sorted(set(np.unique(y).astype(int)) - set(GESTURES))
+    unknown = sorted(int(c) for c in set(np.unique(y).astype(int)) - set(GESTURES))
     if unknown or np.any(y != np.round(y)):
-        raise DataError(f"{path}: unknown class code(s) {unknown}; valid codes are 0-7 ({GESTURES})")
+        raise DataError(
+            f"{path}: unknown class code(s) {unknown}; valid codes are "
+            + ", ".join(f"{k} ({v})" for k, v in GESTURES.items())
+        )
     keep = np.r_[True, np.any(codes[1:] != codes[:-1], axis=1)]
     kept_t = t[keep]
     if keep.sum() < 2:

@@ -27,14 +27,7 @@ E4_SPECS: tuple[SignalSpec, ...] = (
     SignalSpec("temp", 4.0, ("temp",), "degC", "first 4 samples read ~382 (start-up)"),
 )
 #: The E4 rates the wrist datasets expect (a file at another rate is refused).
-E4_RATES_HZ: tuple[tuple[str, float], ...] = (("acc", 32.0), ("bvp", 64.0), ("eda", 4.0), ("temp", 4.0), ("hr", 1.0))
-
-
-def _check_rates(dataset: RecordingDataset, session: E4Session, rates: tuple[tuple[str, float], ...]) -> None:
-    for key, fs in rates:
-        if key in session.signals:
-            sig = session.signals[key]
-            dataset.check_rate(sig.fs_hz, fs, sig.source, f"{key.upper()} (line 2)")
+E4_RATES_HZ: dict[str, float] = {"acc": 32.0, "bvp": 64.0, "eda": 4.0, "temp": 4.0, "hr": 1.0}
 
 
 def _recording(dataset: RecordingDataset, record_id: str, session: E4Session, **fields: object) -> Recording:
@@ -186,8 +179,7 @@ class WESADDataset(RecordingDataset):
             raise DataError(
                 f"{table_path}: no intervals for subject {record_id!r} (subjects there: {' '.join(sorted(table))})"
             )
-        session = read_e4(files[0], self.signals)
-        _check_rates(self, session, E4_RATES_HZ)
+        session = read_e4(files[0], self.signals, expected_fs_hz=E4_RATES_HZ)
         quest = next((p for p in files if p.name.endswith("_quest.csv")), None)
         durations = read_quest(quest) if quest is not None else {}
         intervals = []
@@ -306,8 +298,7 @@ class PPGDaliaE4Dataset(RecordingDataset):
         return out
 
     def read(self, record_id: str, files: tuple[Path, ...], folder: Path) -> Recording:
-        session = read_e4(files[0], self.signals)
-        _check_rates(self, session, E4_RATES_HZ)
+        session = read_e4(files[0], self.signals, expected_fs_hz=E4_RATES_HZ)
         activity = next((p for p in files if p.name.endswith("_activity.csv")), None)
         intervals = () if activity is None else read_activity(activity, self.activity_offset_s, session.duration_s)
         source = f"{activity.name} (+{self.activity_offset_s:g} s onto the E4 axis, estimated)" if activity else "none"
