@@ -70,6 +70,16 @@ def test_e4_folder_zip_and_xz_read_the_same(tmp_path):
         assert np.allclose(session.events["tags"].times_s, [30.5])
 
 
+def test_crlf_copies_read_like_lf(tmp_path):
+    files = e4_files(duration_s=8.0)
+    crlf = {k: v.replace("\n", "\r\n") for k, v in files.items()}
+    a, b = read_e4(write_e4_folder(tmp_path / "lf", files)), read_e4(write_e4_folder(tmp_path / "crlf", crlf))
+    assert all(np.array_equal(a.signals[k].data, b.signals[k].data) for k in a.signals)
+    text, codes = uci_rows(n_samples=30, hold=4)
+    (tmp_path / "emg.txt").write_text(text.replace("\n", "\r\n"))
+    assert np.array_equal(read_uci_emg(tmp_path / "emg.txt").codes, codes)
+
+
 def test_e4_acc_is_converted_to_g(tmp_path):
     files = e4_files(duration_s=2.0)
     files["ACC.csv"] = e4_csv("ACC", np.tile([[64, -32, 0]], (64, 1)))

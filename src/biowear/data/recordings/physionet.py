@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from biowear.data.recordings.edf import read_edf
 from biowear.data.recordings.model import Interval, Recording, Signal, SignalSpec
 from biowear.data.recordings.seizure_times import SEIZURE_FILE, read_seizure_times, read_wfdb, seizure_intervals
 from biowear.errors import DataError
+
+log = logging.getLogger(__name__)
 
 #: szdb: the records of one patient (ECGBench's beat-morphology finding, see the folder's README).
 SZDB_PATIENTS: tuple[tuple[str, str], ...] = (("sz02", "sz02-04"), ("sz03", "sz02-04"), ("sz04", "sz02-04"))
@@ -69,6 +72,9 @@ class SeizureECGDataset(RecordingDataset):
         self.check_rate(contents.fs_hz, self.expected_fs_hz, str(files[0]), "the record")
         times_path = folder / SEIZURE_FILE
         times = read_seizure_times(times_path)
+        ignored = sorted(set(times) - set(self.discover(folder)))
+        if ignored:
+            log.info("%s: no record %s in %s; their seizure lines are ignored", times_path, ", ".join(ignored), folder)
         intervals = seizure_intervals(times, record_id, contents.duration_s, times_path)
         events = {"beats": contents.beats} if contents.beats is not None else {}
         if contents.annotations is not None:
