@@ -25,7 +25,15 @@ def _sine(fs: float, f0: float, seconds: float, channels: int = 1, start_s: floa
 
 @pytest.mark.parametrize(
     ("fs_in", "fs_out", "up", "down"),
-    [(200, 64, 8, 25), (500, 256, 64, 125), (48000, 16000, 1, 3), (64, 200, 25, 8), (32, 32, 1, 1)],
+    [
+        (200, 64, 8, 25),
+        (500, 256, 64, 125),
+        (48000, 16000, 1, 3),
+        (64, 200, 25, 8),
+        (4, 5, 5, 4),
+        (4, 1, 1, 4),
+        (32, 32, 1, 1),
+    ],
 )
 def test_rational_ratio_is_exact_for_the_applications_rates(fs_in, fs_out, up, down):
     ratio = rational_ratio(fs_in, fs_out)
