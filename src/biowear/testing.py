@@ -80,6 +80,12 @@ def check_search_space(space: Any, max_chromosomes: int = 4096, seed: int = 0) -
     assert all(p in set(feasible) for p in a), "sample must return feasible points"
 
 
+def _point_of(request: Any) -> Any:
+    from biowear.search.protocol import Budgeted
+
+    return request.point if isinstance(request, Budgeted) else request
+
+
 def _drive(strategy: Any, space: Any, fitness: _Fitness, max_rounds: int) -> list[Any]:
     feasible = set(space.feasible_points)
     asked: list[Any] = []
@@ -87,10 +93,11 @@ def _drive(strategy: Any, space: Any, fitness: _Fitness, max_rounds: int) -> lis
     while not strategy.done:
         batch = list(strategy.ask())
         assert len(batch) == len(set(batch)), f"{type(strategy).__name__}.ask repeated a point in one batch"
-        bad = [p for p in batch if p not in feasible]
+        points = [_point_of(p) for p in batch]  # a multi-fidelity request carries its point
+        bad = [p for p in points if p not in feasible]
         assert not bad, f"{type(strategy).__name__} asked infeasible or out-of-bounds points {bad[:3]}"
         asked.extend(batch)
-        strategy.tell({p: fitness(p, space.encode(p)) for p in batch})
+        strategy.tell({r: fitness(p, space.encode(p)) for r, p in zip(batch, points, strict=True)})
         rounds += 1
         assert rounds <= max_rounds, f"{type(strategy).__name__} not done after {max_rounds} rounds"
     assert list(strategy.ask()) == [], "a done strategy must ask for nothing"

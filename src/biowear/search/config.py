@@ -12,6 +12,7 @@ from typing import Any
 from biowear.data import DataConfig, SplitConfig
 from biowear.errors import ConfigError
 from biowear.models import FAMILIES
+from biowear.search.multifidelity import ASHAConfig
 from biowear.search.objective import Objective
 from biowear.search.space import Constraints, resolve_bounds
 from biowear.search.strategies import GAConfig
@@ -51,6 +52,7 @@ class StudyConfig:
         ga: genetic-algorithm settings.
         random_fraction: share of the feasible space the ``random`` strategy trains.
         seed: seed of the strategies.
+        asha: settings of the multi-fidelity ``asha`` strategy (``[asha]``).
         curves: record learning curves (``[study] curves = true``): every epoch's validation and test quality and
             training time are stored with each evaluation (what a tabular benchmark needs); they never steer
             training.
@@ -68,6 +70,7 @@ class StudyConfig:
     random_fraction: float = 0.1
     seed: int = 0
     curves: bool = False
+    asha: ASHAConfig = field(default_factory=ASHAConfig)
 
     def __post_init__(self) -> None:
         check_study_name(self.name)
@@ -89,6 +92,8 @@ class StudyConfig:
             "objective": asdict(self.objective),
             "ga": asdict(self.ga),
             "strategy": {"random_fraction": self.random_fraction, "seed": self.seed},
+            # only when set, so the saved configuration of a study from before multi-fidelity search is unchanged
+            **({"asha": asdict(self.asha)} if self.asha != ASHAConfig() else {}),
         }
 
 
@@ -99,6 +104,7 @@ _SECTIONS = {
     "constraints": Constraints,
     "objective": Objective,
     "ga": GAConfig,
+    "asha": ASHAConfig,
 }
 
 

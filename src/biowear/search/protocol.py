@@ -9,11 +9,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 P = TypeVar("P", bound=Hashable)
 #: Fitness of a point: one value (weighted phi) or two (quality, hardware score), all maximised.
 Fitness = tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Budgeted(Generic[P]):
+    """A request to evaluate ``point`` at a training budget (``budget`` epochs) instead of the full one.
+
+    Multi-fidelity strategies ask for these; the evaluator trains ``point`` for ``budget`` epochs, continuing
+    from its longest shorter run when there is one, and stores each fidelity separately.
+    """
+
+    point: P
+    budget: int
+
+
+def canonical_request(request: Any, canonical: Callable[[Any], Any]) -> Any:
+    """``canonical`` applied to a point, or to the point inside a :class:`Budgeted` request."""
+    if isinstance(request, Budgeted):
+        return Budgeted(canonical(request.point), request.budget)
+    return canonical(request)
 
 
 @runtime_checkable
@@ -64,9 +84,9 @@ def optimize(
 ) -> int:
     """Drive ``strategy`` until it is done: the one ask/tell loop of exploration and compression search.
 
-    Each round the asked points are reduced to distinct canonical points, ``evaluate`` scores them (it may
-    read a cache, skip infeasible ones, or train on an executor), and every asked point is told the fitness
-    of its canonical point.
+    Each round the asked points (or :class:`Budgeted` requests) are reduced to distinct canonical points,
+    ``evaluate`` scores them (it may read a cache, skip infeasible ones, or train on an executor), and every asked
+    point is told the fitness of its canonical point.
 
     Returns:
         The number of rounds run.
@@ -77,8 +97,8 @@ def optimize(
     rounds = 0
     while not strategy.done:
         asked = strategy.ask()
-        distinct = list(dict.fromkeys(canonical(p) for p in asked))
+        distinct = list(dict.fromkeys(canonical_request(p, canonical) for p in asked))
         scores = evaluate(distinct) if distinct else {}
-        strategy.tell({p: scores[canonical(p)] for p in asked})
+        strategy.tell({p: scores[canonical_request(p, canonical)] for p in asked})
         rounds += 1
     return rounds

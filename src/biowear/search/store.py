@@ -282,6 +282,13 @@ class Store:
         ).fetchall()
         return [arch_from_dict(family, json.loads(arch)) for family, arch in rows]
 
+    def visit_keys(self, study: str, strategy: str) -> list[tuple[Any, str]]:
+        """(architecture, training key) of each visit in order; the key tells a multi-fidelity budget apart."""
+        rows = self._db.execute(
+            "SELECT family, arch, train_key FROM visits WHERE study=? AND strategy=? ORDER BY seq", (study, strategy)
+        ).fetchall()
+        return [(arch_from_dict(family, json.loads(arch)), key) for family, arch, key in rows]
+
     def strategies(self, study: str) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT strategy FROM visits WHERE study=? ORDER BY strategy", (study,))
         return [r[0] for r in rows]

@@ -92,9 +92,10 @@ class Strategy(ABC):
 
     @classmethod
     def configured(
-        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float, **extra
     ) -> Strategy:
-        """An instance from the study-level settings (each strategy takes the ones it uses)."""
+        """An instance from the study-level settings (each strategy takes the ones it uses; ``extra`` holds
+        those of other strategies, such as ``asha`` settings and the full budget ``max_epochs``)."""
         return cls(space, n_objectives, seed)
 
     @abstractmethod
@@ -150,7 +151,7 @@ class RandomSearch(Exhaustive):
 
     @classmethod
     def configured(
-        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float, **extra
     ) -> Strategy:
         return cls(space, n_objectives, seed, random_fraction)
 
@@ -190,7 +191,7 @@ class _Genetic(Strategy):
 
     @classmethod
     def configured(
-        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float
+        cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float, **extra
     ) -> Strategy:
         return cls(space, n_objectives, seed, ga)
 
@@ -322,9 +323,11 @@ def make_strategy(
     seed: int = 0,
     ga: GAConfig | None = None,
     random_fraction: float = 0.1,
+    **extra: object,
 ) -> Strategy:
-    """Instantiate a registered strategy by name (error lists the valid names)."""
-    return STRATEGIES.get(name).configured(space, n_objectives, seed, ga, random_fraction)
+    """Instantiate a registered strategy by name (error lists the valid names); ``extra`` settings (e.g.
+    ``asha=ASHAConfig(...)``, ``max_epochs=9``) reach the strategies that use them."""
+    return STRATEGIES.get(name).configured(space, n_objectives, seed, ga, random_fraction, **extra)
 
 
 __all__ = ["Fitness", "GAConfig", "STRATEGIES", "Strategy", "make_strategy"]

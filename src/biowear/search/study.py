@@ -9,12 +9,14 @@ from typing import Any
 
 from biowear.data import make_split
 from biowear.errors import ConfigError
+from biowear.models import family_for
+from biowear.search import multifidelity  # noqa: F401 - registers the asha strategy
 from biowear.search.config import StudyConfig
-from biowear.search.evaluate import EvalTask, cost_dict, load_data, train_key
+from biowear.search.evaluate import STATE_FILE, EvalTask, cost_dict, load_data, train_key
 from biowear.search.executor import Executor, LocalExecutor
 from biowear.search.objective import constant_predictor_error
-from biowear.search.pareto import hypervolume, pareto_mask
-from biowear.search.protocol import Fitness, optimize
+from biowear.search.protocol import Budgeted, Fitness, optimize
+from biowear.search.scoring import Point, Scorer
 from biowear.search.space import ArchitectureSpace
 from biowear.search.store import Evaluation, Store
 from biowear.search.strategies import STRATEGIES, make_strategy
@@ -24,34 +26,13 @@ Listener = Callable[[str, Any, Evaluation, bool], None]  # (strategy, architectu
 
 
 @dataclass(frozen=True)
-class Point:
-    """A trained, feasible network as the results see it.
-
-    Attributes:
-        arch: the architecture.
-        quality: Q, higher is better (the metric itself, or ``1 - error / reference`` for an error metric).
-        value: the raw metric, in its own direction and unit.
-        hardware: the objective's hardware measure (bytes or FLOPs); hardware_score: H.
-        phi: ``alpha * Q + beta * H``.
-    """
-
-    arch: Any
-    quality: float
-    hardware: float
-    hardware_score: float
-    phi: float
-    evaluation: Evaluation
-    value: float = float("nan")
-
-    @property
-    def genes(self) -> Any:
-        """The architecture (name of earlier releases)."""
-        return self.arch
-
-
-@dataclass(frozen=True)
 class StrategyResult:
-    """What one strategy found and what it cost."""
+    """What one strategy found and what it cost.
+
+    ``n_trained``, ``epochs_trained`` and ``exploration_time_s`` count every network the strategy trained, at
+    any budget (a multi-fidelity strategy's networks stopped early count with the epochs they got); the points
+    and the front hold only networks trained to the full budget.
+    """
 
     strategy: str
     visited: tuple[Any, ...]
@@ -61,6 +42,7 @@ class StrategyResult:
     exploration_time_s: float
     n_trained: int
     n_infeasible: int
+    epochs_trained: int = 0
 
     @property
     def best(self) -> Point | None:
@@ -128,37 +110,70 @@ class Study:
         stored as soon as it finishes."""
         executor = executor or LocalExecutor()
         cfg = self.config
-        strat = make_strategy(strategy, self.space, cfg.objective.n_objectives, cfg.seed, cfg.ga, cfg.random_fraction)
+        strat = make_strategy(
+            strategy,
+            self.space,
+            cfg.objective.n_objectives,
+            cfg.seed,
+            cfg.ga,
+            cfg.random_fraction,
+            asha=cfg.asha,
+            max_epochs=cfg.train.epochs,
+        )
         seq = 0
 
-        def evaluate(archs: list[Any]) -> dict[Any, Fitness]:
+        def evaluate(requests: list[Any]) -> dict[Any, Fitness]:
             nonlocal seq
             evaluations: dict[Any, Evaluation] = {}
-            todo: list[Any] = []
-            for arch in archs:  # distinct canonical points: identical networks train once
-                self.store.record_visit(cfg.name, strategy, seq, arch, self.train_key)
+            todo: dict[tuple[str, Any], EvalTask] = {}
+            wanted: dict[Any, tuple[str, Any]] = {}
+            for request in requests:  # distinct canonical points: identical networks train once
+                arch, train, key = self._budget(request)
+                wanted[request] = (key, arch)
+                self.store.record_visit(cfg.name, strategy, seq, arch, key)
                 seq += 1
-                cached = self._cached_or_infeasible(arch)
+                cached = self._cached_or_infeasible(arch, key)
                 if cached is None:
-                    todo.append(arch)
+                    todo.setdefault((key, arch), self._task(arch, train, key, isinstance(request, Budgeted)))
                 else:
-                    evaluations[arch] = cached
+                    evaluations[(key, arch)] = cached
                     if listener:
                         listener(strategy, arch, cached, True)
-            models = str(self.directory / "models")
-            tasks = [EvalTask(a, cfg.data, cfg.split, cfg.train, self.train_key, models, cfg.curves) for a in todo]
-            for ev in executor.run(tasks):
+            for ev in executor.run(list(todo.values())):
                 self.store.put(ev)
-                evaluations[ev.arch] = ev
+                evaluations[(ev.train_key, ev.arch)] = ev
                 if listener:
                     listener(strategy, ev.arch, ev, False)
-            return {a: self._fitness(evaluations[a]) for a in archs}
+            return {r: self._fitness(evaluations[wanted[r]]) for r in requests}
 
         optimize(strat, evaluate, self.space.canonical)
         return self.result(strategy)
 
-    def _cached_or_infeasible(self, arch: Any) -> Evaluation | None:
-        cached = self.store.get(self.train_key, arch)
+    def _budget(self, request: Any) -> tuple[Any, Any, str]:
+        """(architecture, training settings, training key) of a plain or budgeted request."""
+        if not isinstance(request, Budgeted) or request.budget == self.config.train.epochs:
+            arch = request.point if isinstance(request, Budgeted) else request
+            return arch, self.config.train, self.train_key
+        train = replace(self.config.train, epochs=request.budget)
+        return request.point, train, train_key(self.data_key, self.config.split, train)
+
+    def _task(self, arch: Any, train: Any, key: str, budgeted: bool) -> EvalTask:
+        """The training task; a budgeted one keeps its training state and continues the longest shorter run."""
+        cfg, models = self.config, self.directory / "models"
+        resume = ""
+        if budgeted:
+            name = family_for(arch).key(arch)
+            for epochs in range(train.epochs - 1, 0, -1):
+                shorter = train_key(self.data_key, cfg.split, replace(train, epochs=epochs))
+                state = models / shorter / name / STATE_FILE
+                if state.is_file():
+                    resume = str(state)
+                    break
+        return EvalTask(arch, cfg.data, cfg.split, train, key, str(models), cfg.curves, resume, budgeted)
+
+    def _cached_or_infeasible(self, arch: Any, key: str | None = None) -> Evaluation | None:
+        key = key or self.train_key
+        cached = self.store.get(key, arch)
         if cached is not None and cached.status == "ok" and self.config.curves and not cached.curve:
             cached = None  # trained without a learning curve: this study records one, so it trains again
         if cached is not None and cached.status != "failed":  # failures are retried on resume
@@ -168,7 +183,7 @@ class Study:
             return None
         ev = Evaluation(
             arch,
-            self.train_key,
+            key,
             "infeasible",
             cost=cost_dict(self.space.cost(arch)),
             seed=self.config.train.seed,
@@ -178,35 +193,39 @@ class Study:
         self.store.put(ev)
         return ev
 
+    @property
+    def scorer(self) -> Scorer:
+        """Scores this study's evaluations (objective, quality limit, reference error)."""
+        return Scorer(self.space, self.config.objective, self.config.constraints, self.reference_error)
+
     def _fitness(self, ev: Evaluation) -> Fitness:
-        point = self._point(ev)
-        objective = self.config.objective
-        if point is None:
-            return (0.0,) * objective.n_objectives
-        if objective.mode == "multi":
-            return (point.quality, point.hardware_score)
-        return (point.phi,)
+        return self.scorer.fitness(self._point(ev))
 
     def _point(self, ev: Evaluation) -> Point | None:
         """The result view of an evaluation; None when untrained, failed or beyond the quality limit."""
-        if ev.status != "ok" or self.space.violation(ev.arch) is not None:
-            return None
-        objective = self.config.objective
-        value = objective.quality(ev.metrics)
-        if self.config.constraints.quality_violation(value, objective.lower_is_better) is not None:
-            return None
-        quality = objective.score(value, self.reference_error)
-        hw = self.space.hardware_value(ev.arch, objective.hardware)
-        h = objective.hardware_score(hw, self.space.max_hardware(objective.hardware))
-        return Point(ev.arch, quality, hw, h, objective.phi(quality, h), ev, value)
+        return self.scorer.point(ev)
 
     # ------------------------------------------------------------ results
     def result(self, strategy: str) -> StrategyResult:
         """Results of a strategy from the store (also for a strategy run earlier)."""
-        visited = tuple(dict.fromkeys(self.store.visits(self.config.name, strategy)))
+        keyed = self.store.visit_keys(self.config.name, strategy)
+        visited = tuple(dict.fromkeys(arch for arch, _ in keyed))
         evals = [e for e in (self.store.get(self.train_key, a) for a in visited) if e is not None]
         points = tuple(p for p in (self._point(e) for e in evals) if p is not None)
-        return self._summarise(strategy, visited, evals, points)
+        effort: dict[Any, Evaluation] = {}  # per network, its longest run at any budget (a continued run's
+        for arch, key in dict.fromkeys(keyed):  # time and epochs include the shorter runs it continued)
+            ev = self.store.get(key, arch)
+            if ev is not None and ev.status == "ok" and (arch not in effort or ev.epochs > effort[arch].epochs):
+                effort[arch] = ev
+        result = self._summarise(strategy, visited, evals, points)
+        if not effort:
+            return result
+        return replace(
+            result,
+            exploration_time_s=sum(e.train_time_s for e in effort.values()),
+            n_trained=len(effort),
+            epochs_trained=sum(e.epochs for e in effort.values()),
+        )
 
     def all_points(self) -> tuple[Point, ...]:
         """Every trained feasible network of this study's family under its training key (any strategy)."""
@@ -216,13 +235,7 @@ class Study:
     def _summarise(
         self, strategy: str, visited: Sequence[Any], evals: Sequence[Evaluation], points: Sequence[Point]
     ) -> StrategyResult:
-        mask = pareto_mask([p.quality for p in points], [p.hardware for p in points])
-        front = tuple(sorted((p for p, m in zip(points, mask) if m), key=lambda p: p.hardware))
-        hv = hypervolume(
-            [p.quality for p in front],
-            [p.hardware for p in front],
-            self.space.max_hardware(self.config.objective.hardware),
-        )
+        front, hv = self.scorer.front(points)
         return StrategyResult(
             strategy=strategy,
             visited=tuple(visited),
@@ -232,6 +245,7 @@ class Study:
             exploration_time_s=sum(e.train_time_s for e in evals if e.status == "ok"),
             n_trained=sum(1 for e in evals if e.status == "ok"),
             n_infeasible=sum(1 for e in evals if e.status == "infeasible"),
+            epochs_trained=sum(e.epochs for e in evals if e.status == "ok"),
         )
 
     def with_objective(self, **changes: object) -> Study:

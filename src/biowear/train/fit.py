@@ -281,7 +281,7 @@ def fit(
     n = len(train.y)
     n_batches = math.ceil(n / config.batch_size)
     loop = LoopState.fresh(model)
-    resumed = load_state(state, config, model, optimiser, generator) if state is not None else None
+    resumed = load_state(state, config, model, optimiser, generator, EpochLog) if state is not None else None
     if resumed is not None:
         loop = resumed
     history = loop.history

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,16 +89,20 @@ def save_state(
 
 
 def load_state(
-    path: Path, config: Any, model: nn.Module, optimiser: torch.optim.Optimizer, generator: torch.Generator
+    path: Path,
+    config: Any,
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    generator: torch.Generator,
+    log_type: Callable[..., Any],
 ) -> LoopState | None:
     """Load ``path`` into ``model``, ``optimiser`` and ``generator``; None when there is no state file yet.
+    ``log_type`` rebuilds each history entry from its fields (the training loop's epoch log).
 
     Raises:
         ConfigError: the file is not a readable state, was written under other training settings, holds more
             epochs than ``config.epochs``, or belongs to another network.
     """
-    from biowear.train.fit import EpochLog
-
     path = Path(path)
     if not path.is_file():
         return None
@@ -113,7 +118,7 @@ def load_state(
         raise ConfigError(
             f"{path} was trained with other settings ({', '.join(changed)} differ); only epochs may change"
         )
-    history = [EpochLog(**d) for d in doc["history"]]
+    history = [log_type(**d) for d in doc["history"]]
     if len(history) > config.epochs:
         raise ConfigError(f"{path} already holds {len(history)} epochs, more than the {config.epochs} asked for")
     try:
