@@ -204,8 +204,22 @@ def compare(
     epochs: EpochsOption = None,
     records: RecordsOption = None,
     seed: SeedOption = None,
+    table: Annotated[
+        Path | None, typer.Option("--table", help="replay against this tabular benchmark (no training)")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="with --table: seeds per strategy")] = 20,
+    strategies: Annotated[
+        str | None, typer.Option(help="with --table: comma-separated strategies (default all)")
+    ] = None,
 ) -> None:
-    """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive."""
+    """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive;
+    with --table, replay them against a tabular benchmark over --seeds seeds instead (seconds, no training)."""
+    if table is not None:
+        from biowear.cli.replay import replay_command
+
+        cfg = _load_study(config, study, alpha, epochs, records, seed)
+        replay_command(cfg, table, seeds, strategies, directory)
+        return
     EXECUTORS.get(executor)
     cfg = _load_study(config, study, alpha, epochs, records, seed)
     _compare_strategies(cfg, directory, executor, workers)

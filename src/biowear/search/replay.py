@@ -13,6 +13,7 @@ objective when the study is multi-objective; the result says which objective eac
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -133,7 +134,8 @@ def check_recipe(config: StudyConfig, table: TabularBenchmark) -> None:
     Raises:
         ConfigError: naming the sections or settings that differ.
     """
-    mine, theirs = config.to_dict(), table.recipe
+    mine = json.loads(json.dumps(config.to_dict(), default=str))  # as the table file holds it (lists, not tuples)
+    theirs = json.loads(json.dumps(table.recipe, default=str))
     differ = [k for k in _SAME if mine[k] != theirs[k]]
     if mine["study"]["family"] != theirs["study"]["family"]:
         differ.append("study.family")
@@ -222,6 +224,7 @@ def replay(
     if objective.lower_is_better and objective.reference is None:
         raise ConfigError(f"replaying {objective.metric_name} needs [objective] reference (the error scoring Q = 0)")
     full = ArchitectureSpace(config.family, config.bounds, table.input_shape, table.n_outputs, config.constraints)
+    full = full.with_costs(table.known_costs(full))
     space = TableSpace(full, table)
     scorer = Scorer(full, objective, config.constraints, objective.reference)
     exhaustive = _Run(config, table, space, scorer, 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import product
 from typing import Any
@@ -176,6 +176,14 @@ class ArchitectureSpace:
         fam = self.family_obj
         model = fam.build(arch, self.input_shape, self.n_outputs, device="meta")
         return profile(model, self.input_shape, fam.cost_rules() or None)
+
+    def with_costs(self, costs: Mapping[Any, Any]) -> ArchitectureSpace:
+        """This space with known costs for some points (e.g. a tabular benchmark's), so they are not profiled
+        again; a value needs what constraints and hardware measures read (``storage_bytes(32)``, ``flops``,
+        ``peak_activation_bytes(32)``, ``params``). Points without one are profiled as usual."""
+        clone = replace(self)
+        clone.__dict__["_costs"] = {a: costs[a] if a in costs else self._profile(a) for a in self.points}
+        return clone
 
     def cost(self, arch: Any) -> CostReport:
         """Exact cost of a point (shape-only profile, computed once per space)."""

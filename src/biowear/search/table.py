@@ -25,6 +25,7 @@ from typing import Any
 
 from biowear.errors import ConfigError
 from biowear.paths import atomic_write
+from biowear.search.evaluate import cost_dict
 from biowear.search.store import arch_from_dict, arch_to_dict
 
 FORMAT = "biowear-tabular-benchmark"
@@ -46,6 +47,34 @@ class Lookup:
     epochs: int
     seconds: float
     best_epoch: int
+
+
+@dataclass(frozen=True)
+class KnownCost:
+    """A network's exact fp32 costs as a table stores them, read like a :class:`~biowear.cost.CostReport` by
+    constraints and hardware measures."""
+
+    params: int
+    storage_fp32: float
+    flops: int
+    macs: int
+    peak_ram_fp32: float
+
+    def storage_bytes(self, bits: int = 32) -> float:
+        if bits != 32:
+            raise ConfigError("a tabular benchmark keeps fp32 costs only")
+        return self.storage_fp32
+
+    def peak_activation_bytes(self, bits: int = 32) -> float:
+        if bits != 32:
+            raise ConfigError("a tabular benchmark keeps fp32 costs only")
+        return self.peak_ram_fp32
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> KnownCost:
+        return KnownCost(
+            int(d["params"]), float(d["storage_bytes"]), int(d["flops"]), int(d["macs"]), float(d["peak_ram_bytes"])
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,8 @@ class TabularBenchmark:
         entries: family key of the canonical architecture -> :class:`TableEntry`.
         expected: how many distinct feasible networks the recipe's space holds (complete when all are present).
         meta: build information (host, torch, start and end times).
+        grid_costs: family key -> fp32 cost dict of every point of the recipe's space (feasible or not), so a
+            replay needs no profiling.
     """
 
     def __init__(
@@ -96,10 +127,12 @@ class TabularBenchmark:
         entries: Mapping[str, TableEntry],
         expected: int,
         meta: dict | None = None,
+        grid_costs: Mapping[str, dict] | None = None,
     ):
         self.name, self.recipe = name, recipe
         self.input_shape, self.n_outputs, self.classes = tuple(input_shape), int(n_outputs), tuple(classes)
         self.entries, self.expected, self.meta = dict(entries), int(expected), dict(meta or {})
+        self.grid_costs = dict(grid_costs or {})
 
     @property
     def epochs(self) -> int:
@@ -112,6 +145,11 @@ class TabularBenchmark:
 
     def entry(self, family_key: str) -> TableEntry | None:
         return self.entries.get(family_key)
+
+    def known_costs(self, space: Any) -> dict[Any, KnownCost]:
+        """The stored costs of ``space``'s points (for :meth:`ArchitectureSpace.with_costs`)."""
+        key = space.family_obj.key
+        return {a: KnownCost.from_dict(self.grid_costs[key(a)]) for a in space.points if key(a) in self.grid_costs}
 
     # ------------------------------------------------------------ files
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +165,7 @@ class TabularBenchmark:
             "classes": list(self.classes),
             "recipe": self.recipe,
             "meta": self.meta,
+            "grid_costs": self.grid_costs,
             "entries": [
                 {
                     "key": k,
@@ -182,6 +221,7 @@ class TabularBenchmark:
                 entries,
                 doc["expected_networks"],
                 doc.get("meta"),
+                doc.get("grid_costs"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"{path} is a damaged table ({type(exc).__name__}: {exc})") from None
@@ -233,4 +273,5 @@ def table_from_study(study: Any) -> TabularBenchmark:
         {k: v for k, v in entries.items() if k in distinct},
         len(distinct),
         meta,
+        {family.key(a): cost_dict(study.space.cost(a)) for a in study.space.points},
     )
