@@ -359,6 +359,8 @@ def run_suite(
             no folder, an unknown dataset for the app (listing the valid ones).
         DataError: a missing or unreadable folder.
     """
+    from biowear.bench.realdata import REAL_DATASETS
+
     names = names or APPS.names()
     classes = [APPS.get(name) for name in names]  # unknown names fail before any app is trained
     for p in platforms:
@@ -370,8 +372,12 @@ def run_suite(
     for name, cls, (real, folder) in zip(names, classes, plans):
         if on_progress:
             on_progress(name, "training")
-        if real:
+        if real and hasattr(cls, "real_prepare"):  # scored on its own terms (e.g. on-device training)
+            app = cls().real_prepare(folder, dataset, seed=seed, quick=quick)
+            results.append(replace(run_app(app, False, platforms), dataset=dataset or REAL_DATASETS[name][0]))
+        elif real:
             results.extend(run_real(cls(), folder, dataset, fixed, platforms, seed, quick))
+        if real:
             if on_progress:
                 on_progress(name, "done")
             continue
