@@ -116,8 +116,13 @@ class BioBPfree(App):
         rest = np.setdiff1d(np.flatnonzero(mine), stored)
         self.lr = lr
         block = ConvBlock.init(CHANNELS, FILTERS, 3, 2, seed=seed)
+        rng = np.random.default_rng(seed)
+        s_pos = rng.permutation(np.flatnonzero(~mine & (data.labels == 1)))
+        s_neg = rng.permutation(np.flatnonzero(~mine & (data.labels == 0)))
+        m = min(len(s_pos), len(s_neg))
+        order = np.stack([s_pos[:m], s_neg[:m]], axis=1).ravel()  # every mini-batch of 4 holds both classes
         for _ in range(1 if quick else 3):
-            block, _ = train_epoch(block, x[~mine], data.labels[~mine], lr=lr)
+            block, _ = train_epoch(block, x[order], data.labels[order], lr=lr)
         self.block_ = block
         self.holdout_x_, self.holdout_y_ = x[rest], data.labels[rest]
         window = x[stored].transpose(1, 0, 2).reshape(CHANNELS, SAMPLES * LENGTH)
