@@ -15,6 +15,7 @@ from biowear.bench.runner import BenchResult, run_suite
 from biowear.cli.common import SYNTHETIC_BANNER, app, console
 from biowear.cli.common import progress as _progress
 from biowear.kernels.profiler import OpCounts
+from biowear.paths import atomic_write
 
 
 def _si(x: float) -> str:
@@ -133,6 +134,50 @@ def fixed_table(results: list[BenchResult]) -> Table:
     return table
 
 
+def _spread(per_subject: dict, key: str) -> str:
+    vals = [v[key] for v in per_subject.values() if v.get(key) == v.get(key)]
+    return f"{min(vals):.2f}-{max(vals):.2f}" if vals else "-"
+
+
+def real_table(results: list[BenchResult]) -> Table:
+    """Real-data scores: pooled balanced accuracy and its per-subject range, chance and the baselines."""
+    table = _table(
+        "real recordings, split by subject (held-out windows; balanced accuracy)",
+        (
+            "app",
+            "arith",
+            "dataset",
+            "split",
+            "subjects",
+            "windows",
+            "bal. acc",
+            "per subject",
+            "chance",
+            "majority",
+            "sklearn",
+            "app scores",
+        ),
+        left=("app", "arith", "dataset", "split"),
+    )
+    for r in results:
+        if r.synthetic or not r.dataset:
+            continue
+        table.add_row(
+            r.app,
+            _mode(r),
+            r.dataset,
+            r.split or "-",
+            str(len(r.subjects)),
+            str(r.n_windows),
+            f"{r.pooled['balanced_accuracy']:.3f}",
+            _spread(r.per_subject, "balanced_accuracy"),
+            f"{r.chance['balanced_accuracy']:.3f}",
+            f"{r.baselines['majority']['pooled']['balanced_accuracy']:.3f}",
+            f"{r.baselines['sklearn']['pooled']['balanced_accuracy']:.3f}",
+        )
+    return table
+
+
 def kernel_table(r: BenchResult) -> Table:
     table = _table(
         f"{r.app} kernels ({'fixed' if r.fixed_point else 'float'})",
@@ -153,8 +198,21 @@ def bench(
     kernels: Annotated[bool, typer.Option(help="print the per-kernel table of every run")] = False,
     quick: Annotated[bool, typer.Option(help="small training/test sets (for smoke runs)")] = False,
     seed: Annotated[int, typer.Option(help="seed of data generation and training")] = 0,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="a folder of recordings in the app's dataset format (one application)"),
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="the dataset format of --data-dir (default: the app's own, e.g. szdb)")
+    ] = None,
+    synthetic: Annotated[
+        bool, typer.Option("--synthetic", help="run on generated inputs even where real recordings are present")
+    ] = False,
 ) -> None:
-    """Run the BiomedBench applications: per-phase/per-kernel profiles, fixed point, MCU energy estimates."""
+    """Run the BiomedBench applications: per-phase/per-kernel profiles, fixed point, MCU energy estimates.
+
+    Applications with real recordings (under BIOWEAR_DATA, or --data-dir) are scored on them, split by subject,
+    beside chance and simple baselines; the others run on generated inputs, marked SYN."""
     names = list(apps) if apps else APPS.names()
     platforms = tuple(platform) if platform else tuple(PLATFORMS.names())
     with _progress() as bar:
@@ -169,11 +227,21 @@ def bench(
                 bar.update(task, description=f"{name}: {stage}")
 
         results = run_suite(
-            names, fixed=fixed_point, platforms=platforms, seed=seed, quick=quick, on_progress=on_progress
+            names,
+            fixed=fixed_point,
+            platforms=platforms,
+            seed=seed,
+            quick=quick,
+            on_progress=on_progress,
+            data_dir=data_dir,
+            dataset=dataset,
+            synthetic=synthetic,
         )
     if any(r.synthetic for r in results):
         console.print(SYNTHETIC_BANNER + " Apps marked SYN ran on generated input.")
     console.print(profile_table(results))
+    if any(not r.synthetic and r.dataset for r in results):
+        console.print(real_table(results))
     console.print(platform_table(results))
     if fixed_point:
         console.print(fixed_table(results))
@@ -188,5 +256,6 @@ def bench(
             console.print(kernel_table(r))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps([r.to_dict() for r in results], indent=2, default=float))
+        text = json.dumps([r.to_dict() for r in results], indent=2, default=float)
+        atomic_write(json_path, lambda fh: fh.write(text.encode()))
         console.print(f"wrote {json_path}")

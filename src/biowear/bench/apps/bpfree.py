@@ -5,6 +5,12 @@ The block is first trained layer-wise on a "server" population (synthetic EEG se
 then personalised on the device with one epoch over the patient's four stored samples. No acquisition phase.
 The reported quality is the nearest-centroid accuracy of held-out segments of the same patient in the
 block's output space, before and after the on-device epoch.
+
+A user with CHB-MIT (EDF + ``chbXX-summary.txt``) runs it on real EEG (:meth:`BioBPfree.real_prepare`, used by
+``bench Bio-BPfree --data-dir PATH``): balanced 0.25-s segments (64 samples at 256 Hz) of the 23 CHB-MIT leads,
+zero-padded to the block's 32 input channels (stated in the source; the block's shape is seed 001's). The
+server population is every patient but the last; the last patient's first two seizure and first two
+non-seizure segments are the four stored samples, the rest of that patient's segments the held-out set.
 """
 
 from __future__ import annotations
@@ -85,6 +91,48 @@ class BioBPfree(App):
 
     def static_bytes(self) -> int:
         return 4 * (self.block_.n_params + 2 * FILTERS)
+
+    def real_prepare(
+        self, folder: Path | None, dataset: str | None, seed: int = 0, quick: bool = False, lr: float = 0.5
+    ) -> BioBPfree:
+        """Server training on other patients' CHB-MIT segments, on-device samples of the last patient.
+
+        Raises:
+            DataError: fewer than two patients, or the last patient has < 2 segments of a class.
+        """
+        from biowear.bench.apps.seizure_cnn import chbmit_windows
+        from biowear.errors import DataError
+
+        data = chbmit_windows(INFO.name, folder, dataset, 23, FS_HZ, LENGTH / FS_HZ, 16 if quick else None)
+        x = np.stack([np.vstack([w.signals["eeg"], np.zeros((CHANNELS - 23, LENGTH))]) for w in data.windows]) / 100
+        patients = data.subjects
+        if len(patients) < 2:
+            raise DataError(f"Bio-BPfree needs seizures of two patients (server + device); found {patients}")
+        mine = data.groups == patients[-1]
+        pos, neg = np.flatnonzero(mine & (data.labels == 1)), np.flatnonzero(mine & (data.labels == 0))
+        if len(pos) < 3 or len(neg) < 3:
+            raise DataError(f"Bio-BPfree: patient {patients[-1]} needs >= 3 seizure and non-seizure segments")
+        stored = np.concatenate([pos[:2], neg[:2]])
+        rest = np.setdiff1d(np.flatnonzero(mine), stored)
+        self.lr = lr
+        block = ConvBlock.init(CHANNELS, FILTERS, 3, 2, seed=seed)
+        rng = np.random.default_rng(seed)
+        s_pos = rng.permutation(np.flatnonzero(~mine & (data.labels == 1)))
+        s_neg = rng.permutation(np.flatnonzero(~mine & (data.labels == 0)))
+        m = min(len(s_pos), len(s_neg))
+        order = np.stack([s_pos[:m], s_neg[:m]], axis=1).ravel()  # every mini-batch of 4 holds both classes
+        for _ in range(1 if quick else 3):
+            block, _ = train_epoch(block, x[order], data.labels[order], lr=lr)
+        self.block_ = block
+        self.holdout_x_, self.holdout_y_ = x[rest], data.labels[rest]
+        window = x[stored].transpose(1, 0, 2).reshape(CHANNELS, SAMPLES * LENGTH)
+        self.test_windows = [Window({"eeg": window}, {"eeg": FS_HZ}, None, {"sample_labels": data.labels[stored]})]
+        self.synthetic = False
+        self.data_source = (
+            f"real: {data.dataset}; server {', '.join(patients[:-1])}, device patient {patients[-1]} "
+            "(23 leads zero-padded to 32)"
+        )
+        return self
 
     def prepare(self, seed: int = 0, data_root: Path | None = None, quick: bool = False, lr: float = 0.5):
         self.data_source = "synthetic 32-channel EEG segments (biowear generator)"
