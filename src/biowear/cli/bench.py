@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from biowear.bench.apps import APPS
@@ -208,6 +209,9 @@ def bench(
     synthetic: Annotated[
         bool, typer.Option("--synthetic", help="run on generated inputs even where real recordings are present")
     ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the HTML/Markdown bench report into this folder")
+    ] = None,
 ) -> None:
     """Run the BiomedBench applications: per-phase/per-kernel profiles, fixed point, MCU energy estimates.
 
@@ -259,3 +263,8 @@ def bench(
         text = json.dumps([r.to_dict() for r in results], indent=2, default=float)
         atomic_write(json_path, lambda fh: fh.write(text.encode()))
         console.print(f"wrote {json_path}")
+    if report is not None:
+        from biowear.report.bench import render_bench_report
+
+        page = render_bench_report(results, report)
+        console.print(f"report: {escape(str(page))}")
