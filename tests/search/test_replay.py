@@ -146,3 +146,27 @@ def test_cli_compare_table_writes_plot_and_report(tmp_path):
     assert [s["strategy"] for s in doc["summaries"]] == ["exhaustive", "random", "nsga2", "asha"]
     bad = CliRunner().invoke(app, ["compare", str(config), "--table", str(tmp_path / "missing.json")])
     assert isinstance(bad.exception, ConfigError) and "does not exist" in str(bad.exception)  # main() exits 2
+
+
+def test_hypervolume_bound_stops_asha_with_its_guarantee():
+    cfg = study_config_from_dict({**RECIPE, "objective": {"mode": "multi"}})
+    loose = replay(replace(cfg, asha=ASHAConfig(tolerance=0.2)), make_table(), ["asha", "exhaustive"], seeds=2)
+    tight = replay(replace(cfg, asha=ASHAConfig(tolerance=None)), make_table(), ["asha"], seeds=2)
+    for run in loose.runs:
+        assert run.hv_ratio >= 1 / 1.2 - 1e-9  # the guarantee: HV >= HV_exhaustive / (1 + tolerance)
+    assert max(r.epochs for r in loose.runs if r.strategy == "asha") < min(r.epochs for r in tight.runs)
+
+
+def test_improvement_bound_is_the_area_above_the_front():
+    from biowear.search.multifidelity import ASHA
+
+    cfg = study_config_from_dict(RECIPE)
+    space = ArchitectureSpace(cfg.family, cfg.bounds, (1, 64), 2, cfg.constraints)
+    asha = ASHA(space, 2, 0, ASHAConfig(min_epochs=1, eta=3), max_epochs=3)
+    cheapest, second = asha._all[:2]
+    c1, c2 = asha._cost[cheapest], asha._cost[second]
+    asha.results[-1][cheapest] = (0.9, 1 - c1)  # one network at the full budget
+    bound, hv = asha.improvement_bound()
+    assert hv == pytest.approx(0.9 * (1 - c1))
+    # the untrained networks start at c2: above the front the gap is 1 - 0.9 from c2 to 1
+    assert bound == pytest.approx((1 - c2) * 0.1)

@@ -12,8 +12,18 @@ networks only roughly, and a network that a few more epochs could lift onto the 
 objective (mode ``weighted``) the rank is by phi and the ``epsilon`` band is below the best phi.
 
 A promoted network continues from its checkpoint (the evaluator resumes its training state), so reaching rung 2
-costs ``9 - 3`` more epochs, not 9. New networks are drawn (seeded) from the feasible points; ``max_configs``
-caps how many are started.
+costs ``9 - 3`` more epochs, not 9. New networks are started cheapest first by the objective's exact hardware
+measure (``order = "cheapest"``, the default) or in a seeded random order (``order = "random"``, classic ASHA);
+``max_configs`` caps how many are started.
+
+**Stopping with a hypervolume guarantee** (two objectives, ``tolerance``). Quality Q never exceeds 1 (accuracy,
+F1, or the skill score of an error metric), so the networks not yet trained to the full budget — started,
+pruned at a lower rung, or never started — can add to the current front's hypervolume at most the area between
+the front and Q = 1 to the right of the cheapest of them: ``B = integral from c_min to 1 of (1 - F(c)) dc`` in
+normalised hardware cost, where F(c) is the best full-budget quality at cost <= c. Once ``B <= tolerance * HV``,
+no further training can raise the hypervolume by more than that share, so the strategy stops: its front then
+holds at least ``1 / (1 + tolerance)`` of the exhaustive front's hypervolume. When the achievable quality stays
+well below 1 the bound never closes and the search runs to the end of ordinary ASHA.
 """
 
 from __future__ import annotations
@@ -26,9 +36,10 @@ import moocore
 import numpy as np
 
 from biowear.errors import ConfigError
+from biowear.search.pareto import hypervolume, pareto_mask
 from biowear.search.protocol import Budgeted, Fitness, SearchSpace
 from biowear.search.strategies import STRATEGIES, GAConfig, Strategy
-from biowear.validate import Interval, Rule, check
+from biowear.validate import Interval, Options, Rule, check
 
 Point = Hashable
 
@@ -43,6 +54,11 @@ class ASHAConfig:
         epsilon: quality band: a network within ``epsilon`` of its rung's front is promoted too (0: top 1/eta only).
         max_configs: how many networks are started at the first rung (None: every feasible network).
         batch: requests per ask (e.g. the number of workers); promotions go first.
+        order: ``cheapest`` (by the objective's hardware measure; ties in seeded order) or ``random`` (seeded)
+            start order. Cheapest first is what the hypervolume bound favours: an untrained network's largest
+            possible gain, the area between the front and Q = 1 to its right, only shrinks as its cost grows.
+        tolerance: stop once the untrained networks cannot raise the hypervolume by more than this share of it
+            (two objectives only; None: never stop early). See the module docstring.
     """
 
     min_epochs: int = 1
@@ -50,6 +66,8 @@ class ASHAConfig:
     epsilon: float = 0.005
     max_configs: int | None = None
     batch: int = 1
+    order: str = "cheapest"
+    tolerance: float | None = 0.01
 
     RULES: ClassVar[dict[str, Rule]] = {
         "min_epochs": Interval(int, 1, None),
@@ -57,6 +75,8 @@ class ASHAConfig:
         "epsilon": Interval(float, 0, 1),
         "max_configs": Interval(int, 1, None, optional=True),
         "batch": Interval(int, 1, None),
+        "order": Options(("random", "cheapest")),
+        "tolerance": Interval(float, 0, 1, closed="neither", optional=True),
     }
 
     def __post_init__(self) -> None:
@@ -97,25 +117,45 @@ class ASHA(Strategy):
         seed: int = 0,
         config: ASHAConfig | None = None,
         max_epochs: int = 9,
+        hardware: str = "storage",
     ):
         super().__init__(space, n_objectives, seed)
         self.config = config or ASHAConfig()
         self.rungs = self.config.rungs(max_epochs)
-        order = list(dict.fromkeys(space.canonical(p) for p in space.feasible_points))
-        self.rng.shuffle(order)
-        self._queue = order[: self.config.max_configs] if self.config.max_configs else order
+        points = list(dict.fromkeys(space.canonical(p) for p in space.feasible_points))
+        self.rng.shuffle(points)
+        self._cost = self._normalised_costs(points, hardware)
+        if self.config.order == "cheapest":
+            if self._cost is None:
+                raise ConfigError("[asha] order = 'cheapest' needs a space with hardware values")
+            points.sort(key=self._cost.__getitem__)  # stable: equal costs keep their seeded order
+        self._all = tuple(points)
+        self._queue = points[: self.config.max_configs] if self.config.max_configs else points
         self.results: list[dict[Point, Fitness]] = [{} for _ in self.rungs]  # rung -> point -> fitness
         self._promoted: list[set[Point]] = [set() for _ in self.rungs]
         self._pending: set[Budgeted] = set()
+        self.stopped_by_bound = False
 
     @classmethod
     def configured(
         cls, space: SearchSpace, n_objectives: int, seed: int, ga: GAConfig | None, random_fraction: float, **extra
     ) -> Strategy:
-        return cls(space, n_objectives, seed, extra.get("asha"), extra.get("max_epochs", 9))
+        return cls(space, n_objectives, seed, extra.get("asha"), extra.get("max_epochs", 9),
+                   extra.get("hardware", "storage"))  # fmt: skip
+
+    def _normalised_costs(self, points: list[Point], hardware: str) -> dict[Point, float] | None:
+        """Hardware value / the space's largest, per point (None for a space without hardware values)."""
+        value = getattr(self.space, "hardware_value", None)
+        if value is None:
+            return None
+        top = self.space.max_hardware(hardware)  # type: ignore[attr-defined]
+        return {p: value(p, hardware) / top for p in points}
 
     # ------------------------------------------------------------ ask/tell
     def ask(self) -> list[Budgeted]:
+        if self._bound_met():
+            self._queue.clear()
+            return []
         out: list[Budgeted] = []
         for k in reversed(range(len(self.rungs) - 1)):  # promotions first, the highest rung first
             for point in self._promotable(k):
@@ -133,9 +173,44 @@ class ASHA(Strategy):
 
     @property
     def done(self) -> bool:
-        if self._pending or self._queue:
+        if self._pending:
             return False
-        return not any(self._promotable(k) for k in range(len(self.rungs) - 1))
+        if self._bound_met():
+            return True
+        return not self._queue and not any(self._promotable(k) for k in range(len(self.rungs) - 1))
+
+    # ------------------------------------------------------------ hypervolume bound
+    def improvement_bound(self) -> tuple[float, float]:
+        """(B, HV): the most the networks not trained to the full budget could add to the hypervolume of the
+        current full-budget front (with Q <= 1), and that hypervolume; see the module docstring."""
+        full = {p: f for p, f in self.results[-1].items() if f[0] > 0}
+        rest = [self._cost[p] for p in self._all if p not in full] if self._cost is not None else []
+        q = [f[0] for f in full.values()]
+        c = [1.0 - f[1] for f in full.values()]  # H = 1 - hardware / largest
+        hv = hypervolume(q, c, 1.0)
+        if not rest:
+            return 0.0, hv
+        mask = pareto_mask(q, c) if q else []
+        front = sorted((ci, qi) for ci, qi, m in zip(c, q, mask, strict=True) if m)
+        start, bound, best = min(rest), 0.0, 0.0
+        edges = [ci for ci, _ in front if ci > start] + [1.0]
+        for ci, qi in front:
+            if ci <= start:
+                best = max(best, qi)
+        x = start
+        for edge in edges:
+            bound += (edge - x) * (1.0 - best)
+            x = edge
+            best = max([best] + [qi for ci, qi in front if ci == edge])
+        return bound, hv
+
+    def _bound_met(self) -> bool:
+        if self.config.tolerance is None or self.n_objectives != 2 or self._cost is None or self.stopped_by_bound:
+            return self.stopped_by_bound
+        bound, hv = self.improvement_bound()
+        if hv > 0 and bound <= self.config.tolerance * hv:
+            self.stopped_by_bound = True
+        return self.stopped_by_bound
 
     # ------------------------------------------------------------ promotion
     def _promotable(self, k: int) -> list[Point]:

@@ -245,6 +245,7 @@ def replay(
                 config.random_fraction,
                 asha=config.asha,
                 max_epochs=config.train.epochs,
+                hardware=config.objective.hardware,
             )
             optimize(strat, run.evaluate, space.canonical)
             front, hv = scorer.front([p for p in run.full.values() if p is not None])

@@ -119,6 +119,7 @@ class Study:
             cfg.random_fraction,
             asha=cfg.asha,
             max_epochs=cfg.train.epochs,
+            hardware=cfg.objective.hardware,
         )
         seq = 0
 
