@@ -126,7 +126,9 @@ class Study:
     def run(self, strategy: str, executor: Executor | None = None, listener: Listener | None = None) -> StrategyResult:
         """Run (or resume) one strategy through :func:`~biowear.search.protocol.optimize`; every evaluation is
         stored as soon as it finishes."""
-        executor = executor or LocalExecutor()
+        from biowear.search.executor import is_reused, with_claims  # each task leases its evaluation in the store
+
+        executor = with_claims(executor or LocalExecutor(), self.store.path)
         cfg = self.config
         strat = make_strategy(strategy, self.space, cfg.objective.n_objectives, cfg.seed, cfg.ga, cfg.random_fraction)
         seq = 0
@@ -151,7 +153,7 @@ class Study:
                 self.store.put(ev)
                 evaluations[ev.arch] = ev
                 if listener:
-                    listener(strategy, ev.arch, ev, False)
+                    listener(strategy, ev.arch, ev, is_reused(ev))
             return {a: self._fitness(evaluations[a]) for a in archs}
 
         optimize(strat, evaluate, self.space.canonical)
