@@ -209,17 +209,28 @@ def test_a_worker_killed_mid_training_is_retried_by_another_after_its_lease(tmp_
 
 
 # ------------------------------------------------------------------ workers end with their driver
+def _claims(store: Path) -> int:
+    import sqlite3
+
+    if not store.exists():
+        return 0
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+    try:
+        return db.execute("SELECT count(*) FROM claims").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return 0
+    finally:
+        db.close()
+
+
 def test_no_orphan_workers_after_kill_9_of_a_process_pool_driver(tmp_path):
     driver = _worker("pool", tmp_path / "study")
-    deadline, workers = time.time() + 180, set()
-    while time.time() < deadline and driver.poll() is None:  # until both workers train (model folders appear)
-        workers = _descendants(driver.pid)
-        if len(workers) >= 3 and any((tmp_path / "study" / "models").glob("*/*")):
-            break
-        time.sleep(0.2)
-    assert driver.poll() is None and len(workers) >= 2, driver.communicate()[0] if driver.poll() else workers
-    time.sleep(1.0)
+    deadline = time.time() + 240
+    while time.time() < deadline and driver.poll() is None and _claims(tmp_path / "study" / "store.sqlite") < 2:
+        time.sleep(0.2)  # until both workers have claimed a network and train it
+    assert driver.poll() is None and _claims(tmp_path / "study" / "store.sqlite") == 2, driver.poll()
     workers = _descendants(driver.pid)
+    assert len(workers) >= 2
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
     deadline = time.time() + 10
