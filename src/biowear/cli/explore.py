@@ -222,8 +222,10 @@ def explore(
     scheduler: SchedulerOption = None,
     device: DeviceOption = None,
 ) -> None:
-    """Explore the architecture space with one strategy; resumable; writes a report. Several explore or compare
-    processes (or Dask workers) may share one --dir: each network is trained once, by whoever claims it first."""
+    """Explore the architecture space with one strategy; resumable; writes a report.
+
+    Several explore or compare processes (or Dask workers) may share one --dir: each network is trained once, by
+    whoever claims it first (docs/distributed.md)."""
     from biowear.report import render_study_report
 
     STRATEGIES.get(strategy)

@@ -20,7 +20,7 @@ from biowear.errors import ConfigError
 from biowear.models import family_for
 from biowear.search.claims import DEFAULT_LEASE_S, run_claimed
 from biowear.search.evaluate import EvalTask
-from biowear.search.executor import Executor, check_device, on_device
+from biowear.search.execution import Executor, check_device, on_device
 from biowear.search.store import Evaluation
 from biowear.train.fit import EpochLog, NullCallback
 

@@ -10,7 +10,6 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,28 +18,13 @@ import torch
 
 from biowear.errors import ConfigError
 from biowear.registry import Registry
-from biowear.search.claims import DEFAULT_LEASE_S, run_claimed
 from biowear.search.claims import is_reused as is_reused  # re-exported for studies
+from biowear.search.claims import run_claimed
 from biowear.search.evaluate import EvalTask
+from biowear.search.execution import Executor, check_device, on_device
 from biowear.search.lifeline import die_with_parent
 from biowear.search.store import Evaluation
 from biowear.train import Callback
-from biowear.train.fit import DEVICES
-
-
-class Executor(ABC):
-    """Runs tasks and yields each evaluation as soon as it finishes (order not guaranteed).
-
-    ``lease_s`` is the claim lease (s) its tasks get when a study runs them (see :func:`with_claims`).
-    """
-
-    lease_s: float = DEFAULT_LEASE_S
-
-    @abstractmethod
-    def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]: ...
-
-    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
-        """Release workers."""
 
 
 class LocalExecutor(Executor):
@@ -63,20 +47,6 @@ class LocalExecutor(Executor):
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
         for task in tasks:
             yield self.fn(task)
-
-
-def on_device(task: EvalTask, device: str) -> EvalTask:
-    """``task`` trained on ``device`` (an execution setting: the task keeps its study's train key)."""
-    if not device or device == task.train.device:
-        return task
-    return replace(task, train=replace(task.train, device=device))
-
-
-def check_device(device: str) -> str:
-    """``device`` when it is a registered one ("" = each task's own); the error lists the valid options."""
-    if device:
-        DEVICES.get(device)
-    return device
 
 
 def _worker_init(threads: int, parent_pid: int, pdeathsig: bool) -> None:
