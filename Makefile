@@ -9,7 +9,7 @@ STAMP := $(VENV)/.biowear-installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,onnx]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,onnx,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -107,7 +107,32 @@ class _ExploreProgress:
             console.print(f"  {strategy}: {label:<24} {ev.status}: {escape(str(ev.reason))}")
 
 
-def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, workers: int):
+class _WorkerProgress:
+    """Prints each finished epoch a (Dask) worker reports: worker, network, epoch, losses, time."""
+
+    def __call__(self, m: dict) -> None:
+        quality = f"val MAE {m['val_mae']:.4f}" if "val_mae" in m else f"val acc {m.get('val_accuracy', 0):.4f}"
+        console.print(
+            f"    {escape(str(m.get('worker', '?')))}: {escape(str(m.get('arch', '?')))} epoch {m.get('epoch')}/"
+            f"{m.get('epochs')} train loss {m.get('train_loss', 0):.4f}, val loss {m.get('val_loss', 0):.4f}, "
+            f"{quality} ({m.get('seconds', 0):.1f} s)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _executor_options(executor: str, scheduler: str | None, device: str | None) -> dict:
+    """The executor's options from --scheduler and --device, checked (one-line errors)."""
+    from biowear.search.executor import check_device
+
+    if scheduler and executor != "dask":
+        raise ConfigError(f"--scheduler joins a Dask cluster: use it with --executor dask (not {executor!r})")
+    return {"scheduler": scheduler, "device": check_device(device or ""), "progress": _WorkerProgress()}
+
+
+def _run_strategies(
+    cfg, directory: Path, strategies: list[str], executor: str, workers: int, options: dict | None = None
+):
     from biowear.search import Study
     from biowear.search.executor import make_executor
 
@@ -126,7 +151,7 @@ def _run_strategies(cfg, directory: Path, strategies: list[str], executor: str, 
         for name in strategies:
             with _progress() as bar:
                 task = bar.add_task(f"{name}: networks", total=None)
-                pool = make_executor(executor, workers, callbacks=(EpochBars(bar),))
+                pool = make_executor(executor, workers, callbacks=(EpochBars(bar),), **(options or {}))
                 results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task, study))
                 pool.close()
             r = results[name]
@@ -161,6 +186,21 @@ RecordsOption = Annotated[str | None, typer.Option(help="override \\[data] recor
 SeedOption = Annotated[
     int | None, typer.Option(help="override the strategy, \\[train] and \\[split] seeds; new study name")
 ]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="with --executor dask: join the Dask cluster at tcp://HOST:PORT (e.g. one dask-jobqueue started on "
+        "SLURM) instead of starting a local one of --workers processes; --dir must be on a disk every worker sees "
+        "at the same path (the store and models/ are written there; see docs/distributed.md)"
+    ),
+]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="where networks train: auto (CUDA where present) | cpu | cuda; default: the study's \\[train] device. "
+        "An execution setting: stored networks keep their keys"
+    ),
+]
 
 
 @app.command()
@@ -179,14 +219,20 @@ def explore(
     epochs: EpochsOption = None,
     records: RecordsOption = None,
     seed: SeedOption = None,
+    scheduler: SchedulerOption = None,
+    device: DeviceOption = None,
 ) -> None:
-    """Explore the architecture space with one strategy; resumable; writes a report."""
+    """Explore the architecture space with one strategy; resumable; writes a report.
+
+    Several explore or compare processes (or Dask workers) may share one --dir: each network is trained once, by
+    whoever claims it first (docs/distributed.md)."""
     from biowear.report import render_study_report
 
     STRATEGIES.get(strategy)
     EXECUTORS.get(executor)
+    options = _executor_options(executor, scheduler, device)
     cfg = _load_study(config, study, alpha, epochs, records, seed)
-    st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers)
+    st, results, synthetic = _run_strategies(cfg, directory, [strategy], executor, workers, options)
     path = render_study_report(st, results, directory / f"report-{cfg.name}", synthetic)
     console.print(f"report: {escape(str(path.with_suffix('.html')))} (Markdown: {escape(path.name)})")
 
@@ -204,6 +250,8 @@ def compare(
     epochs: EpochsOption = None,
     records: RecordsOption = None,
     seed: SeedOption = None,
+    scheduler: SchedulerOption = None,
+    device: DeviceOption = None,
     table: Annotated[
         Path | None, typer.Option("--table", help="replay against this tabular benchmark (no training)")
     ] = None,
@@ -221,17 +269,18 @@ def compare(
         replay_command(cfg, table, seeds, strategies, directory)
         return
     EXECUTORS.get(executor)
+    options = _executor_options(executor, scheduler, device)
     cfg = _load_study(config, study, alpha, epochs, records, seed)
-    _compare_strategies(cfg, directory, executor, workers)
+    _compare_strategies(cfg, directory, executor, workers, options)
 
 
-def _compare_strategies(cfg, directory: Path, executor: str, workers: int):
+def _compare_strategies(cfg, directory: Path, executor: str, workers: int, options: dict | None = None):
     """Run every strategy, print the comparison table and write the report; returns the study, the results and
     the report's Markdown path."""
     from biowear.report import compare_rows, render_study_report
     from biowear.search import ALL_STRATEGIES
 
-    st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers)
+    st, results, synthetic = _run_strategies(cfg, directory, list(ALL_STRATEGIES), executor, workers, options)
     table = Table(title=f"strategies on {cfg.name} ({cfg.objective.label()})" + (" — SYNTHETIC" if synthetic else ""))
     for col in ("strategy", "trained", "exploration s", "hypervolume", "HV / exhaustive", "time reduction", "best phi"):
         table.add_column(col, justify="right")

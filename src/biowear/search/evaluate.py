@@ -31,6 +31,8 @@ class EvalTask:
     ``curves`` records per-epoch test metrics (learning curves). ``keep_state`` keeps a resumable training state
     beside the model (``fit_state.pt``) so a later, longer budget continues this run; ``resume_from`` names such
     a state of a shorter run of the same network and recipe, which this task continues instead of starting over.
+    With ``store_path`` the runner (:func:`biowear.search.claims.run_claimed`) holds a lease on the evaluation
+    there for ``lease_s`` seconds at a time, so no other worker trains the same network meanwhile.
     """
 
     arch: Any
@@ -42,6 +44,8 @@ class EvalTask:
     curves: bool = False
     resume_from: str = ""
     keep_state: bool = False
+    store_path: str = ""  # the study's store: the worker claims the evaluation there (see search.claims)
+    lease_s: float = 60.0  # claim lease (s), renewed while training; a dead worker's claim expires after it
 
     @property
     def genes(self) -> Any:

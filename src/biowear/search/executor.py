@@ -1,29 +1,30 @@
-"""Executors run evaluation tasks: in-process or on a local process pool (a cluster engine can be added)."""
+"""Executors run evaluation tasks: in-process, on a local process pool, or on Dask workers (``dask``, lazily).
+
+Every runner goes through :func:`~biowear.search.claims.run_claimed`, so a task naming its study's store holds
+a lease on its evaluation while it trains; pool workers end with the driver (:mod:`biowear.search.lifeline`).
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from abc import ABC, abstractmethod
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
 
 import torch
 
 from biowear.errors import ConfigError
 from biowear.registry import Registry
-from biowear.search.evaluate import EvalTask, run_task
+from biowear.search.claims import is_reused as is_reused  # re-exported for studies
+from biowear.search.claims import run_claimed
+from biowear.search.evaluate import EvalTask
+from biowear.search.execution import Executor, check_device, on_device
+from biowear.search.lifeline import die_with_parent
 from biowear.search.store import Evaluation
 from biowear.train import Callback
-
-
-class Executor(ABC):
-    """Runs tasks and yields each evaluation as soon as it finishes (order not guaranteed)."""
-
-    @abstractmethod
-    def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]: ...
-
-    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
-        """Release workers."""
 
 
 class LocalExecutor(Executor):
@@ -32,31 +33,46 @@ class LocalExecutor(Executor):
     Args:
         fn: the task runner (tests substitute a fake trainer).
         callbacks: training callbacks (e.g. per-epoch progress) handed to the default runner.
+        device: ``auto``, ``cpu`` or ``cuda`` for the default runner ("" keeps each task's own).
     """
 
-    def __init__(self, fn: Callable[[EvalTask], Evaluation] | None = None, callbacks: tuple[Callback, ...] = ()):
-        self.fn = fn or (lambda task: run_task(task, callbacks))
+    def __init__(
+        self,
+        fn: Callable[[EvalTask], Evaluation] | None = None,
+        callbacks: tuple[Callback, ...] = (),
+        device: str = "",
+    ):
+        self.fn = fn or (lambda task: run_claimed(on_device(task, device), callbacks))
 
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
         for task in tasks:
             yield self.fn(task)
 
 
-def _worker_init(threads: int) -> None:
+def _worker_init(threads: int, parent_pid: int, pdeathsig: bool) -> None:
+    die_with_parent(parent_pid, pdeathsig)
     torch.set_num_threads(threads)
 
 
 class ProcessPoolExecutor(Executor):
-    """Tasks on ``workers`` spawned processes, each with ``threads`` torch threads."""
+    """Tasks on ``workers`` spawned processes, each with ``threads`` torch threads, on ``device``.
 
-    def __init__(self, workers: int = 2, threads: int = 1):
+    The workers end with this process, even on ``kill -9`` (Linux's parent-death signal when the pool is made
+    on the main thread, a parent-watch thread everywhere).
+    """
+
+    def __init__(self, workers: int = 2, threads: int = 1, device: str = ""):
         if workers < 1 or threads < 1:
             raise ConfigError("workers and threads must be >= 1")
+        self.device = check_device(device)
         ctx = multiprocessing.get_context("spawn")
-        self._pool = cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,))
+        main = threading.current_thread() is threading.main_thread()
+        self._pool = cf.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_init, initargs=(threads, os.getpid(), main)
+        )
 
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
-        futures = [self._pool.submit(run_task, t) for t in tasks]
+        futures = [self._pool.submit(run_claimed, on_device(t, self.device)) for t in tasks]
         try:
             for fut in cf.as_completed(futures):
                 yield fut.result()
@@ -68,13 +84,46 @@ class ProcessPoolExecutor(Executor):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-#: Executor name -> factory ``(workers, callbacks) -> Executor``; a cluster engine registers one more.
-EXECUTORS: Registry[Callable[[int, tuple[Callback, ...]], Executor]] = Registry("executor")
-EXECUTORS.register("local", lambda workers, callbacks: LocalExecutor(callbacks=callbacks))
-EXECUTORS.register("process", lambda workers, callbacks: ProcessPoolExecutor(workers))
+class _Claiming(Executor):
+    """``inner`` with every task claiming its evaluation in the store at ``store_path``."""
+
+    def __init__(self, inner: Executor, store_path: str):
+        self.inner, self.store_path, self.lease_s = inner, store_path, inner.lease_s
+
+    def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
+        claimed = [replace(t, store_path=self.store_path, lease_s=self.lease_s) for t in tasks]
+        yield from self.inner.run(claimed)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
-def make_executor(kind: str, workers: int = 2, callbacks: tuple[Callback, ...] = ()) -> Executor:
-    """A registered executor: ``local`` (in-process, with training ``callbacks``) or ``process`` (``workers``
-    processes; callbacks stay in this process and are not used). The error lists the valid names."""
-    return EXECUTORS.get(kind)(workers, callbacks)
+def with_claims(executor: Executor, store_path: os.PathLike | str) -> Executor:
+    """``executor`` whose tasks hold a lease on their evaluations in the store at ``store_path`` while they
+    train (:func:`~biowear.search.claims.run_claimed`): processes sharing the store never train a network twice.
+    A runner that ignores ``EvalTask.store_path`` (a test's fake trainer) runs unclaimed."""
+    return _Claiming(executor, os.path.abspath(store_path))
+
+
+def _dask(workers: int, callbacks: tuple[Callback, ...], **options: Any) -> Executor:
+    from biowear.search.dask_executor import DaskExecutor  # lazily: biowear works without dask
+
+    return DaskExecutor(workers, **options)
+
+
+#: Executor name -> factory ``(workers, callbacks, **options) -> Executor``; options are ``device`` and, for
+#: ``dask``, ``scheduler`` and ``progress`` (others are ignored).
+EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
+EXECUTORS.register(
+    "local", lambda workers, callbacks, device="", **_: LocalExecutor(callbacks=callbacks, device=device)
+)
+EXECUTORS.register("process", lambda workers, callbacks, device="", **_: ProcessPoolExecutor(workers, device=device))
+EXECUTORS.register("dask", _dask)
+
+
+def make_executor(kind: str, workers: int = 2, callbacks: tuple[Callback, ...] = (), **options: Any) -> Executor:
+    """A registered executor: ``local`` (in-process, with training ``callbacks``), ``process`` (``workers``
+    processes; callbacks stay in this process and are not used) or ``dask`` (a local cluster of ``workers``
+    processes, or the cluster at ``scheduler=``; ``progress=`` hears each worker's epochs). ``device=`` picks
+    where networks train without changing the study's train key. The error lists the valid names."""
+    return EXECUTORS.get(kind)(workers, callbacks, **options)

@@ -7,14 +7,24 @@ reuses it instead of training again. Studies record which networks each strategy
 
 Schema 2 (this release) stores the family name and the architecture as a dictionary, so any registered family
 can be explored; schema-1 stores (ResNet-LSTM only) are refused with a message saying so.
+
+Many writers: the schema is created inside one ``BEGIN IMMEDIATE`` transaction (two processes creating a new
+store at once both succeed), writers wait for each other up to :data:`BUSY_TIMEOUT_S`, and the ``claims`` table
+(additive: schema-2 stores gain it when first opened for writing) holds one lease per evaluation so that no
+network is trained twice (see :mod:`biowear.search.claims`). WAL journaling needs every writer on one host
+(shared memory); ``BIOWEAR_STORE_JOURNAL=delete`` selects the rollback journal for a store on a network disk
+shared by several hosts (see docs/distributed.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +35,21 @@ from biowear.models import FAMILIES, family_for
 FORMAT = "biowear-results-store"
 SCHEMA_VERSION = 2
 STATUSES: tuple[str, ...] = ("ok", "infeasible", "failed")
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another process's write lock
+JOURNAL_ENV = "BIOWEAR_STORE_JOURNAL"
+JOURNAL_MODES: tuple[str, ...] = ("wal", "delete", "truncate", "persist")
+CLAIMS_TABLE = """CREATE TABLE IF NOT EXISTS claims (train_key TEXT NOT NULL, family TEXT NOT NULL,
+    arch_key TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL, attempts INTEGER NOT NULL,
+    PRIMARY KEY (train_key, family, arch_key))"""
+SCHEMA: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS evaluations (train_key TEXT NOT NULL, family TEXT NOT NULL, arch_key TEXT NOT NULL,
+    status TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (train_key, family, arch_key))""",
+    """CREATE TABLE IF NOT EXISTS visits (study TEXT NOT NULL, strategy TEXT NOT NULL, seq INTEGER NOT NULL,
+    family TEXT NOT NULL, arch TEXT NOT NULL, train_key TEXT NOT NULL, PRIMARY KEY (study, strategy, seq))""",
+    "CREATE TABLE IF NOT EXISTS studies (name TEXT PRIMARY KEY, config TEXT NOT NULL)",
+    CLAIMS_TABLE,
+)
 
 
 class StoreError(BiowearError):
@@ -127,14 +152,12 @@ class Store:
             return
         self._check_writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists() and self.path.stat().st_size > 0
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            if existed:
-                self._check()
-            else:
-                self._create()
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            self._set_journal_mode()
+            self._create()
+            self._check()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not a readable biowear results store ({exc}); "
@@ -184,20 +207,47 @@ class Store:
             ) from exc
         return db
 
+    def _set_journal_mode(self) -> None:
+        """WAL (one host: readers never wait for the writer) unless ``BIOWEAR_STORE_JOURNAL`` names another mode
+        (``delete`` for a store on a network disk shared by several hosts); retried while another process holds
+        the lock, which SQLite's busy handler does not cover for this pragma."""
+        mode = os.environ.get(JOURNAL_ENV, "wal").strip().lower() or "wal"
+        if mode not in JOURNAL_MODES:
+            raise StoreError(
+                f"{JOURNAL_ENV}={mode!r} is not a journal mode; valid options are {', '.join(JOURNAL_MODES)}"
+            )
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute(f"PRAGMA journal_mode={mode}")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02 + random.random() * 0.05)
+
     def _create(self) -> None:
-        self._db.executescript(
-            """
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE evaluations (train_key TEXT NOT NULL, family TEXT NOT NULL, arch_key TEXT NOT NULL,
-                                      status TEXT NOT NULL, payload TEXT NOT NULL,
-                                      PRIMARY KEY (train_key, family, arch_key));
-            CREATE TABLE visits (study TEXT NOT NULL, strategy TEXT NOT NULL, seq INTEGER NOT NULL,
-                                 family TEXT NOT NULL, arch TEXT NOT NULL, train_key TEXT NOT NULL,
-                                 PRIMARY KEY (study, strategy, seq));
-            CREATE TABLE studies (name TEXT PRIMARY KEY, config TEXT NOT NULL);
-            """
-        )
-        self._db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
+        """Create the schema in one write transaction, so concurrent creators of a new store both succeed (each
+        sees no table or every table); a store of this schema only gains the additive tables it lacks (claims);
+        anything else is left untouched for :meth:`_check` to refuse."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                for statement in SCHEMA:
+                    db.execute(statement)
+                db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
+            elif "meta" in tables and self._meta() == {"format": FORMAT, "schema": str(SCHEMA_VERSION)}:
+                db.execute(CLAIMS_TABLE)  # additive: a schema-2 store written by an earlier release gains it
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _meta(self) -> dict[str, str]:
+        rows = self._db.execute("SELECT key, value FROM meta WHERE key IN ('format', 'schema')").fetchall()
+        return {str(k): str(v) for k, v in rows}
 
     def _check(self) -> None:
         try:
@@ -292,3 +342,92 @@ class Store:
     def strategies(self, study: str) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT strategy FROM visits WHERE study=? ORDER BY strategy", (study,))
         return [r[0] for r in rows]
+
+    # ------------------------------------------------------------ claims (leases) on evaluations
+    def claim(
+        self,
+        train_key: str,
+        arch: Any,
+        owner: str,
+        lease_s: float,
+        finished: Callable[[Evaluation], bool] | None = None,
+    ) -> bool:
+        """Atomically take the lease on training ``arch`` under ``train_key`` for ``lease_s`` seconds.
+
+        Succeeds when nobody holds it, the holder's lease expired (a dead worker: its attempt is counted), or
+        ``owner`` already holds it; never while a finished evaluation exists (``finished``, default: status
+        ``ok`` or ``infeasible``; failures are retried).
+        """
+        finished = finished or _finished
+        family, arch_key = _row_key(arch)
+        with self._write():
+            row = self._db.execute(
+                "SELECT payload FROM evaluations WHERE train_key=? AND family=? AND arch_key=?",
+                (train_key, family, arch_key),
+            ).fetchone()
+            if row and finished(Evaluation.from_json(row[0])):
+                return False
+            held = self._db.execute(
+                "SELECT owner, expires_at, attempts FROM claims WHERE train_key=? AND family=? AND arch_key=?",
+                (train_key, family, arch_key),
+            ).fetchone()
+            now = time.time()
+            if held and held[0] != owner and held[1] > now:
+                return False
+            attempts = (held[2] if held else 0) + (0 if held and held[0] == owner else 1)
+            self._db.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+                (train_key, family, arch_key, owner, now + lease_s, attempts),
+            )
+            return True
+
+    def renew(self, train_key: str, arch: Any, owner: str, lease_s: float) -> bool:
+        """Extend ``owner``'s lease to ``lease_s`` seconds from now; False when it is no longer ours."""
+        with self._write():
+            cur = self._db.execute(
+                "UPDATE claims SET expires_at=? WHERE train_key=? AND family=? AND arch_key=? AND owner=?",
+                (time.time() + lease_s, train_key, *_row_key(arch), owner),
+            )
+            return cur.rowcount == 1
+
+    def release(self, train_key: str, arch: Any, owner: str, evaluation: Evaluation | None = None) -> None:
+        """Drop ``owner``'s lease, writing ``evaluation`` in the same transaction when given."""
+        with self._write():
+            if evaluation is not None:
+                self.put(evaluation)
+            self._db.execute(
+                "DELETE FROM claims WHERE train_key=? AND family=? AND arch_key=? AND owner=?",
+                (train_key, *_row_key(arch), owner),
+            )
+
+    def claim_of(self, train_key: str, arch: Any) -> Claim | None:
+        """The current lease on ``arch`` (expired or not), or None."""
+        row = self._db.execute(
+            "SELECT owner, expires_at, attempts FROM claims WHERE train_key=? AND family=? AND arch_key=?",
+            (train_key, *_row_key(arch)),
+        ).fetchone()
+        return Claim(*row) if row else None
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction (waits up to the busy timeout for other writers)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A lease on one evaluation: who holds it, until when (UNIX time, s) and how many owners took it."""
+
+    owner: str
+    expires_at: float
+    attempts: int
+
+
+def _finished(evaluation: Evaluation) -> bool:
+    return evaluation.status in ("ok", "infeasible")

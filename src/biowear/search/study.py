@@ -108,7 +108,9 @@ class Study:
     def run(self, strategy: str, executor: Executor | None = None, listener: Listener | None = None) -> StrategyResult:
         """Run (or resume) one strategy through :func:`~biowear.search.protocol.optimize`; every evaluation is
         stored as soon as it finishes."""
-        executor = executor or LocalExecutor()
+        from biowear.search.executor import is_reused, with_claims  # each task leases its evaluation in the store
+
+        executor = with_claims(executor or LocalExecutor(), self.store.path)
         cfg = self.config
         strat = make_strategy(
             strategy,
@@ -144,7 +146,7 @@ class Study:
                 self.store.put(ev)
                 evaluations[(ev.train_key, ev.arch)] = ev
                 if listener:
-                    listener(strategy, ev.arch, ev, False)
+                    listener(strategy, ev.arch, ev, is_reused(ev))
             return {r: self._fitness(evaluations[wanted[r]]) for r in requests}
 
         optimize(strat, evaluate, self.space.canonical)
