@@ -21,7 +21,7 @@ from biowear.errors import ConfigError
 
 if TYPE_CHECKING:
     from biowear.bench.app import Window
-    from biowear.bench.realdata import LabelledWindows
+    from biowear.bench.labelled import LabelledWindows
 
 
 @dataclass(frozen=True)

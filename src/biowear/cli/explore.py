@@ -260,8 +260,9 @@ def compare(
         str | None, typer.Option(help="with --table: comma-separated strategies (default all)")
     ] = None,
 ) -> None:
-    """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive;
-    with --table, replay them against a tabular benchmark over --seeds seeds instead (seconds, no training)."""
+    """Run every registered strategy over one study (sharing trained networks) and compare them with exhaustive.
+
+    With --table, replay them against a tabular benchmark over --seeds seeds instead (seconds, no training)."""
     if table is not None:
         from biowear.cli.replay import replay_command
 

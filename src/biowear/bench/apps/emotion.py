@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from biowear.bench.app import App, AppInfo, AppOutput, SignalSpec, Window
+from biowear.bench.apps.emotion_data import REAL_RATES
 from biowear.bench.classifiers.shallow import Standardizer, knn_fraction
 from biowear.bench.inputs import emotion_recordings
 from biowear.kernels.profiler import phase
@@ -42,7 +43,6 @@ INFO = AppInfo(
     "inference",
 )
 #: The E4 rates of WESAD (BVP 64 Hz, EDA and TEMP 4 Hz).
-REAL_RATES = {"ppg": 64.0, "gsr": 4.0, "temp": 4.0}
 INFO_REAL = replace(INFO, signals=tuple(SignalSpec(n, 1, fs, WINDOW_S, 32) for n, fs in REAL_RATES.items()))
 
 

@@ -28,6 +28,9 @@ from biowear.bench.app import Window
 from biowear.data.recordings import CalibrationNormaliser
 from biowear.errors import DataError
 
+#: Rates of the real EmotionClass inputs: E4 BVP (64 Hz), EDA and skin temperature (4 Hz).
+REAL_RATES = {"ppg": 64.0, "gsr": 4.0, "temp": 4.0}
+
 #: Seconds of the baseline's start used for the per-subject calibration.
 CALIBRATION_S = 300.0
 WINDOW_S = 10.0
@@ -54,7 +57,6 @@ def wesad_windows(ds, quick: bool = False):
     Raises:
         DataError: a subject has no baseline interval, or the baseline is shorter than the calibration segment.
     """
-    from biowear.bench.apps.emotion import REAL_RATES
     from biowear.bench.realdata import LabelledWindows
 
     if hasattr(ds, "signals"):
