@@ -27,7 +27,7 @@ def replay_command(cfg, table_path: Path, seeds: int, strategies: str | None, di
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replaying", total=None)
         result = replay(cfg, table, names, seeds, lambda name, seed: progress.update(task, description=name, advance=1))
-    out = Table(title=f"strategies replayed on table {table.name} ({seeds} seeds; median [quartiles])")
+    out = Table(title=escape(f"strategies replayed on table {table.name} ({seeds} seeds; median [quartiles])"))
     for col in ("strategy", "HV / exhaustive", "cost epochs", "cost seconds", "trained", "goal"):
         out.add_column(col, justify="right")
     for s in result.summaries:
