@@ -57,10 +57,20 @@ def test_training_path_is_channels_last_convolution():
     try:
         F.conv2d = spy
         conv.train()(torch.randn(2, 4, 20))
+        with torch.no_grad():  # no backward can follow: the plain path
+            conv.train()(torch.randn(2, 4, 20))
         conv.eval()(torch.randn(2, 4, 20))
     finally:
         F.conv2d = original
     assert seen == [(True, True)]
+
+
+def test_double_backward_refused_on_the_training_path():
+    conv = SamePadConv1d(2, 3, 5).train()
+    x = torch.randn(2, 2, 12, requires_grad=True)
+    (grad,) = torch.autograd.grad(conv(x).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|differentiate"):
+        grad.sum().backward()
 
 
 def test_network_trains_through_fast_path_with_unchanged_state_dict_keys():

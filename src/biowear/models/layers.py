@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 
 class SamePadConv1d(nn.Conv1d):
@@ -38,7 +39,8 @@ class SamePadConv1d(nn.Conv1d):
         input and weight gradients run near the machine's matmul rate; the forward costs the same. The result
         equals the plain path up to float rounding (another summation order), not bit for bit. Input, output and
         their gradients cross the layout boundary explicitly (see :class:`_PadToChannelsLast`), so batch norm,
-        ReLU and pooling, forward and backward, keep their fast plain kernels.
+        ReLU and pooling, forward and backward, keep their fast plain kernels. Its backward is not differentiable
+        (``create_graph`` raises), unlike the plain path's.
         """
         y = F.conv2d(
             _PadToChannelsLast.apply(x, left, right),
@@ -52,9 +54,11 @@ class SamePadConv1d(nn.Conv1d):
 
 
 def _channels_last_ok(x: torch.Tensor) -> bool:
-    """Whether :meth:`SamePadConv1d._channels_last` applies: float CPU tensors, outside tracing and compiling."""
+    """Whether :meth:`SamePadConv1d._channels_last` applies: float CPU tensors with autograd on (a backward pass
+    may follow), outside tracing and compiling."""
     return (
-        x.device.type == "cpu"
+        torch.is_grad_enabled()
+        and x.device.type == "cpu"
         and x.dtype in (torch.float32, torch.float64)
         and x.dim() == 3
         and not torch.jit.is_tracing()
@@ -90,6 +94,7 @@ class _PadToChannelsLast(torch.autograd.Function):
         return _to_channels_last(x, left, right)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         start, stop = ctx.span
         return _to_plain(grad.squeeze(2)[:, :, start:stop]), None, None
@@ -103,6 +108,7 @@ class _FromChannelsLast(torch.autograd.Function):
         return _to_plain(y.squeeze(2))
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         return _to_channels_last(grad)
 
