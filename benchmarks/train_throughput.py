@@ -1,60 +1,127 @@
 """Training throughput of grid networks, as a fraction of this machine's dense matmul rate.
 
-Prints, per network: training samples/s and achieved GFLOP/s (3 x forward FLOPs per sample: forward +
-backward), and the ratio to a float32 matmul measured in the same run, since absolute numbers vary with
-the machine and its load.
+Prints, per network and input length: training samples/s of :func:`biowear.train.fit` (the one training loop,
+with its defaults: Adam, gradient clipping, per-epoch validation) and achieved GFLOP/s (3 x forward FLOPs per
+sample: forward + backward), and the ratio to a float32 1024^3 matmul. The matmul is measured right before
+each network's measurement, with the same thread count, so that every ratio compares two figures taken
+under the same load; each pair is repeated ``--rounds`` times, round-robin over the networks, and the
+median and the spread (min..max) of the ratio are reported. Absolute numbers vary with the machine and its
+load; the ratio is what to compare.
 
-    python benchmarks/train_throughput.py [--batch 128] [--steps 10]
+One measurement trains a fresh network for two epochs of ``--steps`` batches (plus a one-batch validation
+set) and times the second epoch (the first one creates the kernels' primitives).
+
+    python benchmarks/train_throughput.py [--batch 128] [--steps 10] [--rounds 5] [--threads 1 2]
+        [--length 256] [--networks blocks=2,x=2,lstm=32 ...] [--compile]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from biowear.cost import profile
 from biowear.cost.grid import SPREAD
 from biowear.models import ResNetLSTMGenes, build
+from biowear.train import TrainConfig, fit
 
 
 def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
+    """Float32 ``n x n`` matmul rate in GFLOP/s (median of ``reps`` timed products after one warm-up)."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
-    t0 = time.perf_counter()
+    times = []
     for _ in range(reps):
+        t0 = time.perf_counter()
         a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def train_rate(genes: ResNetLSTMGenes, batch: int, steps: int) -> float:
+def train_rate(genes: ResNetLSTMGenes, batch: int, steps: int, length: int, compile_model: bool) -> tuple[float, float]:
+    """(training samples/s of the second epoch, seconds of the first epoch) of ``fit`` on random data."""
+    rng = np.random.default_rng(0)
+    n = batch * steps
+    x = rng.standard_normal((n + batch, 1, length)).astype(np.float32)
+    y = rng.integers(0, 2, n + batch)
     model = build(genes, 1, 2, seed=0)
-    opt = torch.optim.Adam(model.parameters())
-    x, y = torch.randn(batch, 1, 256), torch.randint(0, 2, (batch,))
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for i in range(steps + 2):
-        if i == 2:
-            t0 = time.perf_counter()
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-    return batch * steps / (time.perf_counter() - t0)
+    net = torch.compile(model) if compile_model else model
+    config = TrainConfig(epochs=2, batch_size=batch, patience=0, device="cpu")
+    result = fit(net, x[:n], y[:n], x[n:], y[n:], config)
+    first, second = result.history
+    return n / second.seconds, first.seconds
+
+
+@dataclass
+class Row:
+    """The measurements of one network at one length and thread count."""
+
+    label: str
+    length: int
+    flops: float
+    rates: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    first_epoch_s: list[float] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = statistics.median(self.rates)
+        achieved = 3 * self.flops * rate / 1e9
+        ratio = statistics.median(self.ratios)
+        spread = f"{min(self.ratios):.0%}..{max(self.ratios):.0%}"
+        first = statistics.median(self.first_epoch_s)
+        return (
+            f"{self.label:<24}{self.length:>5}{self.flops / 1e6:>11.2f}{rate:>11.0f}{achieved:>9.2f}"
+            f"{ratio:>9.1%}{spread:>12}{first:>9.1f}"
+        )
+
+
+def run(args: argparse.Namespace, threads: int) -> None:
+    torch.set_num_threads(threads)
+    networks = [ResNetLSTMGenes.parse(t) for t in args.networks] if args.networks else list(SPREAD[:4])
+    rows = [
+        Row(g.label(), length, profile(build(g, 1, 2, device="meta"), (1, length)).flops)
+        for length in args.length
+        for g in networks
+    ]
+    peaks = []
+    for _ in range(args.rounds):
+        for row, (genes, length) in zip(rows, [(g, n) for n in args.length for g in networks], strict=True):
+            peak = matmul_gflops()
+            rate, first = train_rate(genes, args.batch, args.steps, length, args.compile)
+            peaks.append(peak)
+            row.rates.append(rate)
+            row.first_epoch_s.append(first)
+            row.ratios.append(3 * row.flops * rate / 1e9 / peak)
+    print(
+        f"torch {torch.__version__}, {threads} thread(s), {args.rounds} rounds; fp32 matmul 1024^3: median "
+        f"{statistics.median(peaks):.1f} GFLOP/s ({min(peaks):.1f}..{max(peaks):.1f})"
+        + (", torch.compile" if args.compile else "")
+    )
+    print(
+        f"{'network':<24}{'L':>5}{'MFLOPs/inf':>11}{'samples/s':>11}{'GFLOP/s':>9}{'of mm':>9}{'spread':>12}"
+        f"{'1st ep s':>9}"
+    )
+    for row in rows:
+        print(row.line())
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=10, help="training batches per epoch")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved (matmul, network) repetitions")
+    p.add_argument("--threads", type=int, nargs="+", default=[1], help="torch thread counts, one table each")
+    p.add_argument("--length", type=int, nargs="+", default=[256], help="input lengths in samples")
+    p.add_argument("--networks", nargs="*", default=None, help="architectures (default: the 4 smaller SPREAD)")
+    p.add_argument("--compile", action="store_true", help="train torch.compile(model) (1st ep s: compile cost)")
     args = p.parse_args()
-    peak = matmul_gflops()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; fp32 matmul 1024^3: {peak:.1f} GFLOP/s")
-    print(f"{'network':<24}{'MFLOPs/inf':>12}{'samples/s':>12}{'GFLOP/s':>10}{'of matmul':>11}")
-    for genes in SPREAD[:4]:  # the largest does not fit a quick CPU benchmark
-        flops = profile(build(genes, 1, 2, device="meta"), (1, 256)).flops
-        rate = train_rate(genes, args.batch, args.steps)
-        achieved = 3 * flops * rate / 1e9
-        print(f"{genes.label():<24}{flops / 1e6:>12.2f}{rate:>12.0f}{achieved:>10.2f}{achieved / peak:>10.1%}")
+    for threads in args.threads:
+        run(args, threads)
 
 
 if __name__ == "__main__":

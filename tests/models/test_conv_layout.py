@@ -1,0 +1,83 @@
+"""SamePadConv1d's channels-last training path computes the same convolution as the plain (evaluation) path."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from biowear.models import ResNetLSTMGenes, build
+from biowear.models.layers import SamePadConv1d
+
+
+def _outputs_and_grads(conv: SamePadConv1d, x: torch.Tensor, train: bool):
+    conv.train(train)
+    conv.zero_grad(set_to_none=True)
+    xin = x.clone().requires_grad_(True)
+    out = conv(xin)
+    weights = torch.linspace(-1, 1, out.numel()).reshape(out.shape)
+    (out * weights).sum().backward()
+    return out.detach(), xin.grad, conv.weight.grad, conv.bias.grad
+
+
+@pytest.mark.parametrize(
+    ("cin", "cout", "kernel", "stride", "length"),
+    [(1, 32, 16, 1, 256), (8, 16, 16, 2, 101), (16, 16, 5, 1, 37), (4, 8, 3, 3, 50)],
+)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_training_path_equals_plain_conv(cin, cout, kernel, stride, length, dtype):
+    """float64 pins the wiring (padding, stride, gradients) tightly; float32 runs oneDNN's kernels."""
+    torch.manual_seed(0)
+    conv = SamePadConv1d(cin, cout, kernel, stride=stride).to(dtype)
+    x = torch.randn(4, cin, length, dtype=dtype)
+    tol = 1e-10 if dtype == torch.float64 else 1e-4
+    plain = _outputs_and_grads(conv, x, train=False)
+    fast = _outputs_and_grads(conv, x, train=True)
+    reference = F.conv1d(F.pad(x, conv.pads(length)), conv.weight, conv.bias, stride=stride)
+    assert plain[0].shape == (4, cout, -(-length // stride))
+    assert torch.equal(plain[0], reference)  # evaluation: the unchanged nn.Conv1d path
+    assert fast[0].is_contiguous()
+    for a, b in zip(plain, fast, strict=True):
+        assert a.shape == b.shape
+        torch.testing.assert_close(b, a, rtol=tol, atol=tol * float(a.abs().max()) * 10)
+
+
+def test_training_path_is_channels_last_convolution():
+    """The training path runs a 2-D channels-last convolution (the fast oneDNN backward), evaluation does not."""
+    conv = SamePadConv1d(4, 8, 5)
+    seen = []
+
+    def spy(x, w, *args, **kwargs):
+        seen.append(
+            (x.is_contiguous(memory_format=torch.channels_last), w.is_contiguous(memory_format=torch.channels_last))
+        )
+        return original(x, w, *args, **kwargs)
+
+    original = F.conv2d
+    try:
+        F.conv2d = spy
+        conv.train()(torch.randn(2, 4, 20))
+        with torch.no_grad():  # no backward can follow: the plain path
+            conv.train()(torch.randn(2, 4, 20))
+        conv.eval()(torch.randn(2, 4, 20))
+    finally:
+        F.conv2d = original
+    assert seen == [(True, True)]
+
+
+def test_double_backward_refused_on_the_training_path():
+    conv = SamePadConv1d(2, 3, 5).train()
+    x = torch.randn(2, 2, 12, requires_grad=True)
+    (grad,) = torch.autograd.grad(conv(x).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|differentiate"):
+        grad.sum().backward()
+
+
+def test_network_trains_through_fast_path_with_unchanged_state_dict_keys():
+    """A ResNet-LSTM's training step gets finite gradients everywhere and keeps its state-dict keys."""
+    model = build(ResNetLSTMGenes(2, 2, 4), 1, 2, seed=0)
+    keys = list(model.state_dict())
+    model.train()
+    model(torch.randn(8, 1, 64)).sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    assert list(model.state_dict()) == keys
