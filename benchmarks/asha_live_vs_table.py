@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from biowear.models.layers import set_fast_conv
 from biowear.search import Study, load_study_config
 from biowear.search.replay import replay
 from biowear.search.table import TabularBenchmark
@@ -26,6 +28,9 @@ HERE = Path(__file__).parent / "tables" / "mitdb135"
 
 
 def main() -> None:
+    # the table's networks were all trained on the plain convolution path: keep it (bit for bit, workers included)
+    os.environ["BIOWEAR_FAST_CONV"] = "0"
+    set_fast_conv(False)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, default=HERE / "replay.toml")
     p.add_argument("--table", type=Path, default=HERE / "table.json")

@@ -11,9 +11,11 @@ the store holds is exported; a partial table says how many networks it has.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
+from biowear.models.layers import set_fast_conv
 from biowear.search import Study, load_study_config
 from biowear.search.executor import make_executor
 from biowear.search.table import table_from_study
@@ -22,6 +24,9 @@ HERE = Path(__file__).parent / "tables" / "mitdb135"
 
 
 def main() -> None:
+    # the table's networks were all trained on the plain convolution path: keep it (bit for bit, workers included)
+    os.environ["BIOWEAR_FAST_CONV"] = "0"
+    set_fast_conv(False)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, default=HERE / "study.toml")
     p.add_argument("--dir", type=Path, default=Path("runs/mitdb135"), help="study folder (store, models)")

@@ -81,3 +81,16 @@ def test_network_trains_through_fast_path_with_unchanged_state_dict_keys():
     model(torch.randn(8, 1, 64)).sum().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
     assert list(model.state_dict()) == keys
+
+
+def test_fast_path_can_be_turned_off_for_bit_exact_plain_runs():
+    from biowear.models.layers import SamePadConv1d, set_fast_conv
+
+    conv = SamePadConv1d(4, 6, 5).train()
+    x = torch.randn(3, 4, 40, requires_grad=True)
+    plain = torch.nn.functional.conv1d(torch.nn.functional.pad(x, conv.pads(40)), conv.weight, conv.bias)
+    previous = set_fast_conv(False)
+    try:
+        assert torch.equal(conv(x), plain)
+    finally:
+        set_fast_conv(previous)

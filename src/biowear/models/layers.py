@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import torch
@@ -53,11 +54,27 @@ class SamePadConv1d(nn.Conv1d):
         return _FromChannelsLast.apply(y)
 
 
+#: Whether CPU training may take the channels-last convolution path (env ``BIOWEAR_FAST_CONV=0`` turns it off,
+#: e.g. to extend a tabular benchmark whose networks were all trained on the plain path; see :func:`set_fast_conv`).
+_FAST_CONV = [os.environ.get("BIOWEAR_FAST_CONV", "1") != "0"]
+
+
+def set_fast_conv(enabled: bool) -> bool:
+    """Allow (or forbid) the channels-last training path of :class:`SamePadConv1d`; returns the previous setting.
+
+    The two paths give the same results up to float rounding, so this is an execution setting like the thread
+    count: it is not part of any training key. Turn it off to reproduce, bit for bit, runs made on the plain path.
+    """
+    previous, _FAST_CONV[0] = _FAST_CONV[0], bool(enabled)
+    return previous
+
+
 def _channels_last_ok(x: torch.Tensor) -> bool:
     """Whether :meth:`SamePadConv1d._channels_last` applies: float CPU tensors with autograd on (a backward pass
-    may follow), outside tracing and compiling."""
+    may follow), outside tracing and compiling, unless turned off (:func:`set_fast_conv`)."""
     return (
-        torch.is_grad_enabled()
+        _FAST_CONV[0]
+        and torch.is_grad_enabled()
         and x.device.type == "cpu"
         and x.dtype in (torch.float32, torch.float64)
         and x.dim() == 3
