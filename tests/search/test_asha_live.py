@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from biowear.search import Study, study_config_from_dict
 from biowear.search.evaluate import STATE_FILE, train_key
 from biowear.search.multifidelity import ASHAConfig
@@ -41,3 +43,26 @@ def test_asha_stores_each_fidelity_and_continues_promoted_networks(tmp_path):
         assert again.metrics == ev.metrics  # bit-exact: same weights as 3 uninterrupted epochs
     resumed = Study(cfg, tmp_path / "asha").run("asha")  # a rerun reuses every fidelity from the store
     assert resumed.epochs_trained == result.epochs_trained and resumed.front == result.front
+
+
+def test_a_table_exported_from_a_curves_study_replays_what_training_returned(tmp_path):
+    from biowear.errors import ConfigError
+    from biowear.search.replay import replay
+    from biowear.search.table import TabularBenchmark, table_from_study
+
+    doc = {**LIVE, "study": {"name": "curves", "curves": True}, "train": {**LIVE["train"], "epochs": 2}}
+    cfg = study_config_from_dict({**doc, "space": {"blocks": [0, 0], "x": [1, 1], "lstm_exp": [4, 5]}})
+    study = Study(cfg, tmp_path / "t")
+    result = study.run("exhaustive")
+    table = TabularBenchmark.load(table_from_study(study).save(tmp_path / "t.json"))
+    assert table.complete and len(table.entries) == 2 and len(table.grid_costs) == len(study.space.points)
+    for point in result.points:
+        entry = table.entry(study.space.family_obj.key(point.arch))
+        assert len(entry.curve) == 2
+        # the kept (best validation) epoch's test metrics are exactly what the trained network scored
+        assert entry.lookup(2).metrics["accuracy"] == point.evaluation.metrics["accuracy"]
+    rep = replay(cfg, table, ["exhaustive"], seeds=1)
+    assert rep.exhaustive_hypervolume == result.hypervolume
+    plain = Study(replace(cfg, name="plain", curves=False), tmp_path / "p")
+    with pytest.raises(ConfigError, match="curves"):
+        table_from_study(plain)
