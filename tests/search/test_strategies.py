@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from biowear.search import STRATEGIES, Constraints, Objective, Space, make_strategy
+from biowear.search.protocol import Budgeted
 from biowear.search.strategies import GAConfig
 from tests.search.conftest import fake_quality
 
@@ -17,11 +18,12 @@ def drive(name: str, seed: int, n_objectives: int = 1) -> list:
     while not strategy.done:
         batch = strategy.ask()
         assert len(batch) == len(set(batch)), "a batch repeats a network"
-        asked.extend(batch)
+        points = {r: r.point if isinstance(r, Budgeted) else r for r in batch}  # multi-fidelity requests
+        asked.extend(points.values())
         if n_objectives == 1:
-            fitness = {g: (0.5 * fake_quality(g) + 0.5 * (1 - SPACE.cost(g).params / 2e6),) for g in batch}
+            fitness = {r: (0.5 * fake_quality(g) + 0.5 * (1 - SPACE.cost(g).params / 2e6),) for r, g in points.items()}
         else:
-            fitness = {g: (fake_quality(g), 1 - SPACE.cost(g).params / 2e6) for g in batch}
+            fitness = {r: (fake_quality(g), 1 - SPACE.cost(g).params / 2e6) for r, g in points.items()}
         strategy.tell(fitness)
         rounds += 1
         assert rounds < 100

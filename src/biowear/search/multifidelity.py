@@ -54,9 +54,10 @@ class ASHAConfig:
         epsilon: quality band: a network within ``epsilon`` of its rung's front is promoted too (0: top 1/eta only).
         max_configs: how many networks are started at the first rung (None: every feasible network).
         batch: requests per ask (e.g. the number of workers); promotions go first.
-        order: ``cheapest`` (by the objective's hardware measure; ties in seeded order) or ``random`` (seeded)
-            start order. Cheapest first is what the hypervolume bound favours: an untrained network's largest
-            possible gain, the area between the front and Q = 1 to its right, only shrinks as its cost grows.
+        order: ``cheapest`` (by the objective's hardware measure; ties, and spaces without hardware values, in
+            seeded order) or ``random`` (seeded) start order. Cheapest first is what the hypervolume bound favours:
+            an untrained network's largest possible gain, the area between the front and Q = 1 to its right, only
+            shrinks as its cost grows.
         tolerance: stop once the untrained networks cannot raise the hypervolume by more than this share of it
             (two objectives only; None: never stop early). See the module docstring.
     """
@@ -125,10 +126,8 @@ class ASHA(Strategy):
         points = list(dict.fromkeys(space.canonical(p) for p in space.feasible_points))
         self.rng.shuffle(points)
         self._cost = self._normalised_costs(points, hardware)
-        if self.config.order == "cheapest":
-            if self._cost is None:
-                raise ConfigError("[asha] order = 'cheapest' needs a space with hardware values")
-            points.sort(key=self._cost.__getitem__)  # stable: equal costs keep their seeded order
+        if self.config.order == "cheapest" and self._cost is not None:  # a space without hardware values (e.g.
+            points.sort(key=self._cost.__getitem__)  # compression settings) keeps the seeded order; ties keep it too
         self._all = tuple(points)
         self._queue = points[: self.config.max_configs] if self.config.max_configs else points
         self.results: list[dict[Point, Fitness]] = [{} for _ in self.rungs]  # rung -> point -> fitness
