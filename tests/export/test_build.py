@@ -49,6 +49,14 @@ def test_host_raw_outputs_equal_the_numpy_reference(tmp_path):
 
 
 @needs_cc
+def test_host_harness_runs_from_a_relative_folder(tmp_path, monkeypatch):
+    out, fx, w = _model_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # `make demo` exports into runs/demo/...: a path relative to the current folder
+    relative = out.relative_to(tmp_path)
+    np.testing.assert_array_equal(build.run_host(relative, w), fx.run(w))
+
+
+@needs_cc
 def test_regression_prints_the_value_and_raw_prints_codes(tmp_path):
     out, fx, w = _model_dir(tmp_path, regression=True)
     build.build_host(out)

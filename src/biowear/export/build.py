@@ -272,7 +272,7 @@ def build_host(out_dir: Path) -> Path:
 
 
 def _infer(out_dir: Path, windows: np.ndarray, raw: bool, timeout_s: float) -> list[str]:
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the harness runs inside out_dir: a relative path would not resolve there
     header = read_model_header(out_dir)
     w = _check_windows(windows, header)
     exe = out_dir / "infer"
@@ -338,7 +338,8 @@ def model_object_sizes(obj: Path, size_tool: str = "size") -> dict[str, int]:
     ``.text*`` and ``.ARM.ex*`` count as text, ``.rodata*`` as rodata, ``.data*`` as data, ``.bss*``/COMMON as
     bss (init/fini arrays as rodata); other sections (comments, attributes, debug) are ignored. Works for host
     objects with ``size``."""
-    proc = _run([_tool(size_tool), "-A", str(obj)], Path(obj).parent, 60.0, f"{size_tool} -A")
+    obj = Path(obj).resolve()
+    proc = _run([_tool(size_tool), "-A", str(obj)], obj.parent, 60.0, f"{size_tool} -A")
     if proc.returncode != 0:
         raise ConfigError(f"{size_tool} -A {obj} failed: {_first_error(proc)}")
     sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
@@ -377,7 +378,7 @@ def build_mcu(out_dir: Path) -> McuBuild:
 
 def run_mcu_report(out_dir: Path, timeout_s: float = 120.0) -> McuRun:
     """Run ``build/mcu.elf`` under ``qemu-system-arm -M mps2-an386`` (semihosting) and parse its output."""
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()
     elf = out_dir / "build" / "mcu.elf"
     if not elf.is_file():
         raise ConfigError(f"{elf} does not exist: call build_mcu first")
