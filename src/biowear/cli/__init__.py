@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "demo": (
         "biowear.cli.explore",
-        "Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space (a front of several\n"
+        "Offline demo on SYNTHETIC ECG: compare every search strategy on a small space (a front of several\n"
         "networks), report, compress the most accurate Pareto network, export it as int8 C, and list what was\n"
         "written.",
     ),

@@ -385,7 +385,7 @@ def _demo_export(model_path: Path, compressed: Path) -> list[Path]:
 
 @app.command()
 def demo(out: Path = Path("runs/demo")) -> None:
-    """Offline demo on SYNTHETIC ECG: compare all six search strategies on a small space (a front of several
+    """Offline demo on SYNTHETIC ECG: compare every search strategy on a small space (a front of several
     networks), report, compress the most accurate Pareto network, export it as int8 C, and list what was written."""
     import hashlib
 
