@@ -36,7 +36,7 @@ import moocore
 import numpy as np
 
 from biowear.errors import ConfigError
-from biowear.search.pareto import hypervolume, pareto_mask
+from biowear.search.pareto import hypervolume
 from biowear.search.protocol import Budgeted, Fitness, SearchSpace
 from biowear.search.strategies import STRATEGIES, GAConfig, Strategy
 from biowear.validate import Interval, Options, Rule, check
@@ -189,19 +189,15 @@ class ASHA(Strategy):
         hv = hypervolume(q, c, 1.0)
         if not rest:
             return 0.0, hv
-        mask = pareto_mask(q, c) if q else []
-        front = sorted((ci, qi) for ci, qi, m in zip(c, q, mask, strict=True) if m)
-        start, bound, best = min(rest), 0.0, 0.0
-        edges = [ci for ci, _ in front if ci > start] + [1.0]
-        for ci, qi in front:
-            if ci <= start:
-                best = max(best, qi)
-        x = start
-        for edge in edges:
-            bound += (edge - x) * (1.0 - best)
-            x = edge
-            best = max([best] + [qi for ci, qi in front if ci == edge])
-        return bound, hv
+        # F(c), the best full-budget quality at cost <= c, is a step function of all trained points (dominated
+        # ones never raise it): integrate 1 - F from the cheapest untrained network to cost 1
+        start = min(rest)
+        best = max((qi for ci, qi in zip(c, q, strict=True) if ci <= start), default=0.0)
+        bound, x = 0.0, start
+        for ci, qi in sorted((ci, qi) for ci, qi in zip(c, q, strict=True) if ci > start):
+            bound += (ci - x) * (1.0 - best)
+            x, best = ci, max(best, qi)
+        return bound + (1.0 - x) * (1.0 - best), hv
 
     def _bound_met(self) -> bool:
         if self.config.tolerance is None or self.n_objectives != 2 or self._cost is None or self.stopped_by_bound:
