@@ -102,12 +102,15 @@ def test_pareto_and_hypervolume_by_hand():
 
 
 def test_process_pool_trains_for_real(tmp_path, study_config):
-    """Two networks trained on a 2-process pool (real training on synthetic data) land in the store."""
+    """Two networks trained on a 2-process pool (real training on synthetic data) land in the store, and both
+    workers report every epoch of their network to the driver."""
     from biowear.search.executor import ProcessPoolExecutor
 
     cfg = replace(study_config, bounds={**study_config.bounds, "blocks": (0, 0), "lstm_exp": (4, 5)}, name="pool")
+    cfg = replace(cfg, curves=True, train=replace(cfg.train, epochs=2))
     study = Study(cfg, tmp_path)
-    pool = ProcessPoolExecutor(workers=2)
+    messages = []
+    pool = ProcessPoolExecutor(workers=2, progress=messages.append)
     try:
         result = study.run("exhaustive", pool)
     finally:
@@ -115,6 +118,14 @@ def test_process_pool_trains_for_real(tmp_path, study_config):
     assert result.n_trained == 2
     assert all(p.evaluation.status == "ok" and 0 < p.quality <= 1 for p in result.points)
     assert all((tmp_path / "models" / p.evaluation.model_path).is_file() for p in result.points)
+    epochs = cfg.train.epochs
+    assert sorted((m["arch"], m["epoch"]) for m in messages) == sorted(
+        (study.space.label(p.arch), e) for p in result.points for e in range(1, epochs + 1)
+    )
+    assert all(m["worker"].startswith("process ") and m["epochs"] == epochs and "val_accuracy" in m for m in messages)
+    curves = {study.space.label(p.arch): p.evaluation.curve for p in result.points}
+    for m in messages:  # the reported losses are those of the stored learning curve
+        assert m["val_loss"] == pytest.approx(curves[m["arch"]][m["epoch"] - 1]["val_loss"])
 
 
 def test_local_executor_reports_epochs(tmp_path, study_config):

@@ -12,24 +12,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from biowear.errors import ConfigError
-from biowear.models import family_for
 from biowear.search.claims import DEFAULT_LEASE_S, run_claimed
 from biowear.search.evaluate import EvalTask
-from biowear.search.execution import Executor, check_device, on_device
+from biowear.search.execution import EpochMessages, Executor, Progress, check_device, on_device
 from biowear.search.store import Evaluation
-from biowear.train.fit import EpochLog, NullCallback
 
 log = logging.getLogger(__name__)
 
-#: Dask event topic of the per-epoch progress messages (dicts, see :class:`EpochEvents`).
+#: Dask event topic of the per-epoch progress messages (dicts, see :class:`~biowear.search.execution.EpochMessages`).
 TOPIC = "biowear-progress"
 INSTALL_HINT = "pip install 'biowear[dask]'"
-Progress = Callable[[dict[str, Any]], None]
 
 
 def import_distributed() -> Any:
@@ -43,31 +40,16 @@ def import_distributed() -> Any:
     return distributed
 
 
-class EpochEvents(NullCallback):
-    """Training callback on a Dask worker: one event per finished epoch, sent to the driver.
+def _send_event(message: dict[str, Any]) -> None:
+    from distributed import get_worker
 
-    A message holds ``worker``, ``arch`` (the family's label), ``epoch``, ``epochs`` (the budget),
-    ``train_loss``, ``val_loss``, ``val_accuracy`` or ``val_mae`` and ``seconds`` (the epoch's training time).
-    """
+    get_worker().log_event(TOPIC, message)
 
-    def __init__(self, task: EvalTask):
-        self.arch, self.epochs = family_for(task.arch).label(task.arch), task.train.epochs
 
-    def on_epoch_end(self, log: EpochLog) -> None:
-        from distributed import get_worker
+def _worker_name() -> str:
+    from distributed import get_worker
 
-        worker = get_worker()
-        message = {
-            "worker": str(worker.name),
-            "arch": self.arch,
-            "epoch": log.epoch,
-            "epochs": self.epochs,
-            "train_loss": log.train_loss,
-            "val_loss": log.val_loss,
-            "seconds": log.seconds,
-        }
-        message.update({"val_mae": log.val_mae} if log.val_mae == log.val_mae else {"val_accuracy": log.val_accuracy})
-        worker.log_event(TOPIC, message)
+    return str(get_worker().name)
 
 
 def train_on_worker(task: EvalTask, threads: int) -> Evaluation:
@@ -76,7 +58,7 @@ def train_on_worker(task: EvalTask, threads: int) -> Evaluation:
 
     if threads > 0:
         torch.set_num_threads(threads)
-    return run_claimed(task, (EpochEvents(task),))
+    return run_claimed(task, (EpochMessages(task, _send_event, _worker_name),))
 
 
 class DaskExecutor(Executor):
@@ -88,7 +70,8 @@ class DaskExecutor(Executor):
         scheduler: address of a running scheduler to join instead (e.g. one ``dask-jobqueue`` started on SLURM).
         device: ``auto`` (CUDA where the worker has it), ``cpu`` or ``cuda``; "" keeps the study's
             ``[train] device``. An execution setting: it does not change the study's train key.
-        progress: called in this process with each worker's per-epoch message (see :class:`EpochEvents`).
+        progress: called in this process with each worker's per-epoch message
+            (:class:`~biowear.search.execution.EpochMessages`).
         connect_timeout_s: how long to try reaching ``scheduler`` before giving up (s).
         threads: torch threads per task (0: torch's default).
         lease_s: the claim lease of each task (s).

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
+from biowear.models import family_for
 from biowear.search.claims import DEFAULT_LEASE_S
 from biowear.search.evaluate import EvalTask
 from biowear.search.store import Evaluation
-from biowear.train.fit import DEVICES
+from biowear.train.fit import DEVICES, EpochLog, NullCallback
+
+#: Called in the driver with each per-epoch message a worker reports (see :class:`EpochMessages`).
+Progress = Callable[[dict[str, Any]], None]
 
 
 class Executor(ABC):
@@ -39,3 +45,32 @@ def check_device(device: str) -> str:
     if device:
         DEVICES.get(device)
     return device
+
+
+class EpochMessages(NullCallback):
+    """Training callback in a worker: one small picklable message per finished epoch, handed to ``send``.
+
+    A message holds ``worker``, ``arch`` (the family's label), ``epoch``, ``epochs`` (the budget),
+    ``train_loss``, ``val_loss``, ``val_accuracy`` or ``val_mae`` and ``seconds`` (the epoch's training time).
+    ``worker`` is a string or a function returning one (called per epoch, e.g. a Dask worker's name).
+    """
+
+    def __init__(self, task: EvalTask, send: Callable[[dict[str, Any]], None], worker: str | Callable[[], str]):
+        self.arch, self.epochs = family_for(task.arch).label(task.arch), task.train.epochs
+        self.send, self.worker = send, worker
+
+    def on_epoch_end(self, log: EpochLog) -> None:
+        message: dict[str, Any] = {
+            "worker": self.worker() if callable(self.worker) else self.worker,
+            "arch": self.arch,
+            "epoch": log.epoch,
+            "epochs": self.epochs,
+            "train_loss": log.train_loss,
+            "val_loss": log.val_loss,
+            "seconds": log.seconds,
+        }
+        if math.isfinite(log.val_mae):
+            message["val_mae"] = log.val_mae
+        else:
+            message["val_accuracy"] = log.val_accuracy
+        self.send(message)

@@ -7,6 +7,7 @@ a lease on its evaluation while it trains; pool workers end with the driver (:mo
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing
 import os
 import threading
@@ -21,10 +22,12 @@ from biowear.registry import Registry
 from biowear.search.claims import is_reused as is_reused  # re-exported for studies
 from biowear.search.claims import run_claimed
 from biowear.search.evaluate import EvalTask
-from biowear.search.execution import Executor, check_device, on_device
+from biowear.search.execution import EpochMessages, Executor, Progress, check_device, on_device
 from biowear.search.lifeline import die_with_parent
 from biowear.search.store import Evaluation
 from biowear.train import Callback
+
+log = logging.getLogger(__name__)
 
 
 class LocalExecutor(Executor):
@@ -49,30 +52,59 @@ class LocalExecutor(Executor):
             yield self.fn(task)
 
 
-def _worker_init(threads: int, parent_pid: int, pdeathsig: bool) -> None:
+#: In a pool worker: the queue its per-epoch messages go to (None: the driver asked for no progress).
+_EPOCH_QUEUE: list[Any] = [None]
+
+
+def _worker_init(threads: int, parent_pid: int, pdeathsig: bool, queue: Any = None) -> None:
     die_with_parent(parent_pid, pdeathsig)
     torch.set_num_threads(threads)
+    _EPOCH_QUEUE[0] = queue
+
+
+def _run_in_worker(task: EvalTask) -> Evaluation:
+    """What a pool worker runs: the claimed task, reporting each epoch when the driver listens."""
+    queue = _EPOCH_QUEUE[0]
+    callbacks = () if queue is None else (EpochMessages(task, queue.put, f"process {os.getpid()}"),)
+    return run_claimed(task, callbacks)
 
 
 class ProcessPoolExecutor(Executor):
     """Tasks on ``workers`` spawned processes, each with ``threads`` torch threads, on ``device``.
 
     The workers end with this process, even on ``kill -9`` (Linux's parent-death signal when the pool is made
-    on the main thread, a parent-watch thread everywhere).
+    on the main thread, a parent-watch thread everywhere). With ``progress``, each worker reports every
+    finished epoch (:class:`~biowear.search.execution.EpochMessages`) through a queue that a thread of this
+    process drains into ``progress``.
     """
 
-    def __init__(self, workers: int = 2, threads: int = 1, device: str = ""):
+    def __init__(self, workers: int = 2, threads: int = 1, device: str = "", progress: Progress | None = None):
         if workers < 1 or threads < 1:
             raise ConfigError("workers and threads must be >= 1")
         self.device = check_device(device)
         ctx = multiprocessing.get_context("spawn")
         main = threading.current_thread() is threading.main_thread()
+        self._queue = ctx.Queue() if progress is not None else None
+        self._listener: threading.Thread | None = None
+        if progress is not None:
+            self._listener = threading.Thread(
+                target=self._listen, args=(self._queue, progress), name="biowear-epochs", daemon=True
+            )
+            self._listener.start()
         self._pool = cf.ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_worker_init, initargs=(threads, os.getpid(), main)
+            workers, mp_context=ctx, initializer=_worker_init, initargs=(threads, os.getpid(), main, self._queue)
         )
 
+    @staticmethod
+    def _listen(queue: Any, progress: Progress) -> None:
+        while (message := queue.get()) is not None:
+            try:
+                progress(message)
+            except Exception:  # noqa: BLE001 - a failing display must not stop the search
+                log.exception("per-epoch progress callback failed")
+
     def run(self, tasks: Sequence[EvalTask]) -> Iterator[Evaluation]:
-        futures = [self._pool.submit(run_claimed, on_device(t, self.device)) for t in tasks]
+        futures = [self._pool.submit(_run_in_worker, on_device(t, self.device)) for t in tasks]
         try:
             for fut in cf.as_completed(futures):
                 yield fut.result()
@@ -82,6 +114,10 @@ class ProcessPoolExecutor(Executor):
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._listener is not None:
+            self._queue.put(None)  # after the workers' messages already queued
+            self._listener.join(timeout=5)
+            self._listener = None
 
 
 class _Claiming(Executor):
@@ -117,13 +153,19 @@ EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
 EXECUTORS.register(
     "local", lambda workers, callbacks, device="", **_: LocalExecutor(callbacks=callbacks, device=device)
 )
-EXECUTORS.register("process", lambda workers, callbacks, device="", **_: ProcessPoolExecutor(workers, device=device))
+EXECUTORS.register(
+    "process",
+    lambda workers, callbacks, device="", progress=None, **_: ProcessPoolExecutor(
+        workers, device=device, progress=progress
+    ),
+)
 EXECUTORS.register("dask", _dask)
 
 
 def make_executor(kind: str, workers: int = 2, callbacks: tuple[Callback, ...] = (), **options: Any) -> Executor:
     """A registered executor: ``local`` (in-process, with training ``callbacks``), ``process`` (``workers``
-    processes; callbacks stay in this process and are not used) or ``dask`` (a local cluster of ``workers``
-    processes, or the cluster at ``scheduler=``; ``progress=`` hears each worker's epochs). ``device=`` picks
-    where networks train without changing the study's train key. The error lists the valid names."""
+    processes) or ``dask`` (a local cluster of ``workers`` processes, or the cluster at ``scheduler=``). With
+    ``process`` and ``dask``, ``callbacks`` are not used and ``progress=`` hears each worker's epochs.
+    ``device=`` picks where networks train without changing the study's train key. The error lists the valid
+    names."""
     return EXECUTORS.get(kind)(workers, callbacks, **options)
