@@ -114,3 +114,23 @@ def test_int8_network_without_float_parameters_evaluates(task):
     metrics = evaluate(q, data.x[split.test], data.y[split.test], data.classes)
     reference = evaluate(model, data.x[split.test], data.y[split.test], data.classes)
     assert abs(metrics.accuracy - reference.accuracy) < 0.02
+
+
+def test_qat_graph_keeps_dropout_a_module_that_eval_turns_off():
+    """The fast-mask Dropout of training is handed to FX as torch's own module, so the QAT-prepared graph keeps
+    it as a module (not a dropout call frozen in training mode) and evaluation is deterministic."""
+    from torch.ao.quantization.quantize_fx import prepare_qat_fx
+
+    from biowear.compress.int8 import _qconfig_mapping
+    from biowear.models.layers import Dropout
+
+    model = build(ResNetLSTMGenes(2, 1, 4), 1, 2, seed=0)
+    assert any(type(m) is Dropout for m in model.modules())
+    net = deployable(model, (1, 64))
+    assert not any(type(m) is Dropout for m in net.modules())
+    assert sum(type(m) is nn.Dropout for m in net.modules()) == sum(type(m) is Dropout for m in model.modules())
+    prepared = prepare_qat_fx(net.train(), _qconfig_mapping("fbgemm", True), (torch.zeros(1, 1, 64),))
+    assert not [n for n in prepared.graph.nodes if n.op == "call_function" and "dropout" in str(n.target)]
+    prepared.eval().apply(torch.ao.quantization.disable_observer)  # observers would move the scales
+    x = torch.randn(4, 1, 64)
+    assert torch.equal(prepared(x), prepared(x))

@@ -94,3 +94,56 @@ def test_fast_path_can_be_turned_off_for_bit_exact_plain_runs():
         assert torch.equal(conv(x), plain)
     finally:
         set_fast_conv(previous)
+
+
+def test_fast_dropout_has_torch_dropouts_distribution_and_gradient():
+    """Keep rate 1 - p, kept elements scaled so the mean is unchanged, gradient masked the same way."""
+    from biowear.models.layers import Dropout
+
+    drop = Dropout(0.2).train()
+    x = torch.ones(64, 32, 128, requires_grad=True)
+    y = drop(x)
+    kept = y.detach() != 0
+    n = kept.numel()
+    # the keep rate is 1 - p within 5 binomial standard deviations, and the mean stays 1
+    assert abs(kept.float().mean().item() - 0.8) < 5 * (0.2 * 0.8 / n) ** 0.5
+    assert abs(y.detach().mean().item() - 1.0) < 5 * (0.25 / n) ** 0.5 * 1.25
+    assert torch.unique(y.detach()[kept]).numel() == 1 and abs(y.detach()[kept][0].item() - 1.25) < 1e-4
+    # masks are independent across positions: neighbours are kept together at rate 0.64
+    both = (kept[..., 1:] & kept[..., :-1]).float().mean().item()
+    assert abs(both - 0.64) < 0.01
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d(x * mask)/dx = mask
+    drop.eval()
+    assert torch.equal(drop(x), x)
+
+
+def test_fast_dropout_masks_follow_torchs_seed_and_differ_per_call():
+    from biowear.models.layers import Dropout
+
+    drop = Dropout(0.5).train()
+    x = torch.ones(4, 8, 16, requires_grad=True)
+    torch.manual_seed(3)
+    a, b = drop(x), drop(x)
+    torch.manual_seed(3)
+    assert torch.equal(drop(x), a) and torch.equal(drop(x), b)
+    assert not torch.equal(a, b)
+
+
+def test_fast_dropout_off_is_torchs_own_dropout():
+    from biowear.models.layers import Dropout, set_fast_conv
+
+    x = torch.randn(4, 8, 16, requires_grad=True)
+    previous = set_fast_conv(False)
+    try:
+        torch.manual_seed(1)
+        ours = Dropout(0.3).train()(x)
+        torch.manual_seed(1)
+        assert torch.equal(ours, torch.nn.functional.dropout(x, 0.3, training=True))
+    finally:
+        set_fast_conv(previous)
+    with torch.no_grad():  # no backward can follow: torch's path too
+        torch.manual_seed(1)
+        ours = Dropout(0.3).train()(x)
+    torch.manual_seed(1)
+    assert torch.equal(ours, torch.nn.functional.dropout(x.detach(), 0.3, training=True))

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from biowear.errors import ConfigError
-from biowear.models.layers import LastStepLSTM, SamePadConv1d
+from biowear.models.layers import Dropout, LastStepLSTM, SamePadConv1d
 from biowear.registry import Registry
 from biowear.train import TrainConfig, fit
 from biowear.train.target import ScaledOutput
@@ -163,6 +163,8 @@ def deployable(model: nn.Module, input_shape: Sequence[int]) -> nn.Module:
                 setattr(parent, child_name, _symmetric_conv(child, *pads[full]))
             elif isinstance(child, LastStepLSTM):
                 setattr(parent, child_name, _TraceableLSTM(child.lstm))
+            elif isinstance(child, Dropout):  # torch's own: a module FX keeps whole, so eval() still turns it off
+                setattr(parent, child_name, nn.Dropout(child.p, child.inplace))
     return model.eval()
 
 

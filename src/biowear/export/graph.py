@@ -32,7 +32,7 @@ SUPPORTED_LAYERS = (
     "Linear", "LSTM (one layer, last step)", "Flatten", "Dropout", "Identity", "residual Add", "ChannelPad",
     "RowsToBatch", "RowsToChannels",
 )  # fmt: skip
-_LEAVES = (SamePadConv1d, ChannelPad, LastStepLSTM, RowsToBatch, RowsToChannels, Add)
+_LEAVES = (SamePadConv1d, ChannelPad, LastStepLSTM, RowsToBatch, RowsToChannels, Add, nn.Dropout)
 _KNOWN = (
     *_LEAVES, nn.Conv1d, nn.BatchNorm1d, nn.ReLU, nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d, nn.Linear,
     nn.LSTM, nn.Flatten, nn.Dropout, nn.Identity,

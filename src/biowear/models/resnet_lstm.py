@@ -19,7 +19,7 @@ from torch import nn
 
 from biowear.errors import ConfigError
 from biowear.models.family import Family, Gene, Prunable
-from biowear.models.layers import Add, ChannelPad, LastStepLSTM, SamePadConv1d, parse_int_fields
+from biowear.models.layers import Add, ChannelPad, Dropout, LastStepLSTM, SamePadConv1d, parse_int_fields
 
 BLOCKS_RANGE = range(0, 16)
 X_RANGE = range(1, 5)
@@ -98,9 +98,9 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, dropout: float, preact: bool):
         super().__init__()
-        self.pre = nn.Sequential(nn.BatchNorm1d(in_ch), nn.ReLU(), nn.Dropout(dropout)) if preact else nn.Identity()
+        self.pre = nn.Sequential(nn.BatchNorm1d(in_ch), nn.ReLU(), Dropout(dropout)) if preact else nn.Identity()
         self.conv1 = SamePadConv1d(in_ch, out_ch, kernel, stride=stride)
-        self.mid = nn.Sequential(nn.BatchNorm1d(out_ch), nn.ReLU(), nn.Dropout(dropout))
+        self.mid = nn.Sequential(nn.BatchNorm1d(out_ch), nn.ReLU(), Dropout(dropout))
         self.conv2 = SamePadConv1d(out_ch, out_ch, kernel)
         shortcut: list[nn.Module] = []
         if stride > 1:
