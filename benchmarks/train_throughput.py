@@ -11,8 +11,11 @@ load; the ratio is what to compare.
 One measurement trains a fresh network for two epochs of ``--steps`` batches (plus a one-batch validation
 set) and times the second epoch (the first one creates the kernels' primitives).
 
+With ``--plain``, every network is also measured on the plain training path (``set_fast_conv(False)``: torch's
+own channels-first convolutions and dropout), interleaved with the fast one, as the in-run baseline.
+
     python benchmarks/train_throughput.py [--batch 128] [--steps 10] [--rounds 5] [--threads 1 2]
-        [--length 256] [--networks blocks=2,x=2,lstm=32 ...] [--compile]
+        [--length 256] [--networks blocks=2,x=2,lstm=32 ...] [--compile] [--plain]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import torch
 from biowear.cost import profile
 from biowear.cost.grid import SPREAD
 from biowear.models import ResNetLSTMGenes, build
+from biowear.models.layers import set_fast_conv
 from biowear.train import TrainConfig, fit
 
 
@@ -64,6 +68,7 @@ class Row:
     label: str
     length: int
     flops: float
+    fast: bool = True
     rates: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
     first_epoch_s: list[float] = field(default_factory=list)
@@ -75,7 +80,8 @@ class Row:
         spread = f"{min(self.ratios):.0%}..{max(self.ratios):.0%}"
         first = statistics.median(self.first_epoch_s)
         return (
-            f"{self.label:<24}{self.length:>5}{self.flops / 1e6:>11.2f}{rate:>11.0f}{achieved:>9.2f}"
+            f"{self.label + ('' if self.fast else ' (plain)'):<32}{self.length:>5}{self.flops / 1e6:>11.2f}"
+            f"{rate:>11.0f}{achieved:>9.2f}"
             f"{ratio:>9.1%}{spread:>12}{first:>9.1f}"
         )
 
@@ -83,16 +89,18 @@ class Row:
 def run(args: argparse.Namespace, threads: int) -> None:
     torch.set_num_threads(threads)
     networks = [ResNetLSTMGenes.parse(t) for t in args.networks] if args.networks else list(SPREAD[:4])
-    rows = [
-        Row(g.label(), length, profile(build(g, 1, 2, device="meta"), (1, length)).flops)
-        for length in args.length
-        for g in networks
-    ]
+    paths = (True, False) if args.plain else (True,)
+    cases = [(g, n, fast) for n in args.length for g in networks for fast in paths]
+    rows = [Row(g.label(), n, profile(build(g, 1, 2, device="meta"), (1, n)).flops, fast) for g, n, fast in cases]
     peaks = []
     for _ in range(args.rounds):
-        for row, (genes, length) in zip(rows, [(g, n) for n in args.length for g in networks], strict=True):
+        for row, (genes, length, fast) in zip(rows, cases, strict=True):
             peak = matmul_gflops()
-            rate, first = train_rate(genes, args.batch, args.steps, length, args.compile)
+            previous = set_fast_conv(fast)
+            try:
+                rate, first = train_rate(genes, args.batch, args.steps, length, args.compile)
+            finally:
+                set_fast_conv(previous)
             peaks.append(peak)
             row.rates.append(rate)
             row.first_epoch_s.append(first)
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace, threads: int) -> None:
         + (", torch.compile" if args.compile else "")
     )
     print(
-        f"{'network':<24}{'L':>5}{'MFLOPs/inf':>11}{'samples/s':>11}{'GFLOP/s':>9}{'of mm':>9}{'spread':>12}"
+        f"{'network':<32}{'L':>5}{'MFLOPs/inf':>11}{'samples/s':>11}{'GFLOP/s':>9}{'of mm':>9}{'spread':>12}"
         f"{'1st ep s':>9}"
     )
     for row in rows:
@@ -119,6 +127,7 @@ def main() -> None:
     p.add_argument("--length", type=int, nargs="+", default=[256], help="input lengths in samples")
     p.add_argument("--networks", nargs="*", default=None, help="architectures (default: the 4 smaller SPREAD)")
     p.add_argument("--compile", action="store_true", help="train torch.compile(model) (1st ep s: compile cost)")
+    p.add_argument("--plain", action="store_true", help="also measure the plain training path (in-run baseline)")
     args = p.parse_args()
     for threads in args.threads:
         run(args, threads)

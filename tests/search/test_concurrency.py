@@ -261,18 +261,23 @@ lstm_exp = [4, 4]
 """
 
 
-def test_a_two_worker_local_dask_cluster_explores_with_epoch_progress(tmp_path, capsys):
-    pytest.importorskip("distributed")
+@pytest.mark.parametrize("executor", ["dask", "process"])
+def test_a_two_worker_local_dask_cluster_explores_with_epoch_progress(tmp_path, capsys, executor):
+    """A 2-worker LocalCluster (and, the same way, a 2-process pool) explores, and the driver prints every
+    epoch each worker reports."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
     cfg = tmp_path / "study.toml"
     cfg.write_text(DASK_TOML)
     out = tmp_path / "study"
-    args = ["explore", str(cfg), "--dir", str(out), "--strategy", "exhaustive", "--executor", "dask"]
+    args = ["explore", str(cfg), "--dir", str(out), "--strategy", "exhaustive", "--executor", executor]
     code = cli_exit_code([*args, "--workers", "2", "--device", "cpu"])
     text = "".join(capsys.readouterr())
     assert code == 0, text
     assert "exhaustive: 2 trained" in text
-    epochs = [line for line in text.splitlines() if "epoch 2/2" in line and "train loss" in line]
-    assert len(epochs) == 2, text  # each worker's last epoch reported to the driver
+    for epoch in (1, 2):  # each worker's epochs reported to the driver
+        lines = [line for line in text.splitlines() if f"epoch {epoch}/2" in line and "train loss" in line]
+        assert len(lines) == 2, text
     store = Store(out / "store.sqlite")
     (key,) = {r[0] for r in store._db.execute("SELECT train_key FROM evaluations")}
     ok = [e for e in store.evaluations(key) if e.status == "ok"]

@@ -146,14 +146,18 @@ def _run_strategies(
     if synthetic:
         console.print(SYNTHETIC_BANNER)
     results = {}
-    pool = None
+    # one pool (or Dask cluster) for every strategy; the in-process executor gets each strategy's epoch bars
+    shared = None if executor == "local" else make_executor(executor, workers, **(options or {}))
+    pool = shared
     try:
         for name in strategies:
             with _progress() as bar:
                 task = bar.add_task(f"{name}: networks", total=None)
-                pool = make_executor(executor, workers, callbacks=(EpochBars(bar),), **(options or {}))
+                if shared is None:
+                    pool = make_executor(executor, workers, callbacks=(EpochBars(bar),), **(options or {}))
                 results[name] = study.run(name, pool, listener=_ExploreProgress(bar, task, study))
-                pool.close()
+                if shared is None:
+                    pool.close()
             r = results[name]
             best = r.best
             console.print(

@@ -53,7 +53,7 @@ class Objective:
         alpha, beta: weights of quality and hardware score (sum 1; paper: (0.5, 0.5), (0.2, 0.8), (0.8, 0.2)).
         hardware: a :data:`HARDWARE_MEASURES` name (``storage`` or ``flops``).
         mode: ``weighted`` (scalar phi) or ``multi`` (quality and hardware score as two objectives;
-            only for ``nsga2`` and ``spea2``).
+            for the multi-objective strategies: ``nsga2``, ``spea2`` and ``asha``).
         reference: for a lower-is-better metric, the error that scores Q = 0 (default: the constant
             predictor's error on the test split; see the module docstring).
     """

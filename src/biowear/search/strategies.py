@@ -86,7 +86,8 @@ class Strategy(ABC):
         if n_objectives not in (1, 2):
             raise ConfigError("n_objectives must be 1 or 2")
         if n_objectives == 2 and not self.multi_objective_capable:
-            raise ConfigError(f"strategy {self.name} is single-objective; use nsga2 or spea2 for mode 'multi'")
+            capable = ", ".join(n for n in STRATEGIES.names() if STRATEGIES.get(n).multi_objective_capable)
+            raise ConfigError(f"strategy {self.name} is single-objective; mode 'multi' needs one of: {capable}")
         self.space, self.n_objectives, self.seed = space, n_objectives, seed
         self.rng = random.Random(seed)
 
