@@ -213,11 +213,12 @@ class Study:
         """Results of a strategy from the store (also for a strategy run earlier)."""
         keyed = self.store.visit_keys(self.config.name, strategy)
         visited = tuple(dict.fromkeys(arch for arch, _ in keyed))
-        evals = [e for e in (self.store.get(self.train_key, a) for a in visited) if e is not None]
+        full = {a: self.store.get(self.train_key, a) for a in visited}
+        evals = [e for e in full.values() if e is not None]
         points = tuple(p for p in (self._point(e) for e in evals) if p is not None)
         effort: dict[Any, Evaluation] = {}  # per network, its longest run at any budget (a continued run's
         for arch, key in dict.fromkeys(keyed):  # time and epochs include the shorter runs it continued)
-            ev = self.store.get(key, arch)
+            ev = full[arch] if key == self.train_key else self.store.get(key, arch)
             if ev is not None and ev.status == "ok" and (arch not in effort or ev.epochs > effort[arch].epochs):
                 effort[arch] = ev
         result = self._summarise(strategy, visited, evals, points)
