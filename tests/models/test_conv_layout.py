@@ -147,3 +147,14 @@ def test_fast_dropout_off_is_torchs_own_dropout():
         ours = Dropout(0.3).train()(x)
     torch.manual_seed(1)
     assert torch.equal(ours, torch.nn.functional.dropout(x.detach(), 0.3, training=True))
+
+
+@pytest.mark.parametrize("p", [1e-7, 1 - 1e-7])
+def test_fast_dropout_leaves_probabilities_its_16_bit_draws_cannot_hold_to_torch(p):
+    from biowear.models.layers import Dropout
+
+    x = torch.ones(4, 8, 16, requires_grad=True)
+    torch.manual_seed(2)
+    ours = Dropout(p).train()(x)
+    torch.manual_seed(2)
+    assert torch.equal(ours, torch.nn.functional.dropout(x, p, training=True))

@@ -6,6 +6,8 @@ Modes:
         the same instant.
     hold STORE COUNTER LEASE_S: claim one network in STORE and "train" it for a minute (the test kills it).
     pool DIR: run exhaustive with a 2-process pool of real (slow) training (the test kills this driver).
+    flood N FLAG: a 1-process pool with epoch progress whose worker reports N messages after the driver closed
+        the pool (FLAG: the file the worker creates once it runs); the driver must still exit.
 """
 
 from __future__ import annotations
@@ -82,5 +84,29 @@ def pool(directory: str) -> None:
     study.run("exhaustive", ProcessPoolExecutor(2))
 
 
+def _report_late(n: int, flag: str) -> int:
+    """In a pool worker: say it runs, wait until the driver has closed the pool, then report ``n`` epochs."""
+    from biowear.search.executor import _EPOCH_QUEUE
+
+    Path(flag).touch()
+    time.sleep(1.0)
+    for i in range(n):
+        _EPOCH_QUEUE[0].put({"worker": "w", "arch": "a", "epoch": i, "epochs": n, "padding": "x" * 200})
+    return n
+
+
+def flood(n: str, flag: str) -> None:
+    from biowear.search.executor import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(1, progress=lambda message: None)
+    executor._pool.submit(_report_late, int(n), flag)
+    deadline = time.time() + 60
+    while not Path(flag).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    executor.close()
+    executor.close()  # twice is harmless
+    print("closed", flush=True)
+
+
 if __name__ == "__main__":
-    {"study": run_study, "hold": hold, "pool": pool}[sys.argv[1]](*sys.argv[2:])
+    {"study": run_study, "hold": hold, "pool": pool, "flood": flood}[sys.argv[1]](*sys.argv[2:])

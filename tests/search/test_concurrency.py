@@ -261,6 +261,18 @@ lstm_exp = [4, 4]
 """
 
 
+def test_a_closed_pool_whose_worker_still_reports_epochs_lets_the_driver_exit(tmp_path):
+    """Messages nobody reads any more (more than a pipe holds) must not keep the worker, and so the driver
+    waiting for it at exit, alive."""
+    proc = _worker("flood", 5000, tmp_path / "running")
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the driver hung at exit after closing a pool with unread epoch messages")
+    assert proc.returncode == 0 and "closed" in out, out
+
+
 @pytest.mark.parametrize("executor", ["dask", "process"])
 def test_a_two_worker_local_dask_cluster_explores_with_epoch_progress(tmp_path, capsys, executor):
     """A 2-worker LocalCluster (and, the same way, a 2-process pool) explores, and the driver prints every

@@ -147,9 +147,10 @@ def _run_strategies(
         console.print(SYNTHETIC_BANNER)
     results = {}
     # one pool (or Dask cluster) for every strategy; the in-process executor gets each strategy's epoch bars
-    shared = None if executor == "local" else make_executor(executor, workers, **(options or {}))
-    pool = shared
+    shared = pool = None
     try:
+        if executor != "local":
+            shared = pool = make_executor(executor, workers, **(options or {}))
         for name in strategies:
             with _progress() as bar:
                 task = bar.add_task(f"{name}: networks", total=None)

@@ -100,14 +100,19 @@ class Dropout(nn.Dropout):
     (one 63-bit draw), so ``torch.manual_seed`` still fixes every mask and a resumed fit state continues them.
     An element is zeroed with probability ``round(p * 2**16) / 2**16`` (within 8e-6 of ``p``) and the others are
     scaled by the exact inverse of the keep probability, so the expectation is unchanged. Evaluation, other
-    devices, in-place dropout and :func:`set_fast_conv(False) <set_fast_conv>` take torch's own path.
+    devices, in-place dropout, a ``p`` within 2**-17 of 0 or 1 and :func:`set_fast_conv(False) <set_fast_conv>`
+    take torch's own path.
+
+    FX keeps only ``torch.nn`` modules whole: a tracer other than biowear's (which treat this class as a leaf)
+    would freeze a training-mode trace's dropout on. Swap it for :class:`torch.nn.Dropout` before such a trace,
+    as :func:`biowear.compress.int8.deployable` does.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.training and 0 < self.p < 1 and not self.inplace and _fast_training_ok(x)):
+        drop = round(self.p * 65536)
+        if not (self.training and 0 < drop < 65536 and not self.inplace and _fast_training_ok(x)):
             return super().forward(x)
         seed = int(torch.randint(0, 2**63 - 1, (1,), dtype=torch.int64))
-        drop = min(max(round(self.p * 65536), 1), 65535)
         bits = np.random.Generator(np.random.PCG64(seed)).integers(0, 65536, x.numel(), dtype=np.uint16)
         dtype = torch.empty((), dtype=x.dtype).numpy().dtype
         mask = (bits >= drop).astype(dtype)

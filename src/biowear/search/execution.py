@@ -69,7 +69,7 @@ class EpochMessages(NullCallback):
             "val_loss": log.val_loss,
             "seconds": log.seconds,
         }
-        if math.isfinite(log.val_mae):
+        if not math.isnan(log.val_mae):  # a regression run (whose MAE may diverge to inf)
             message["val_mae"] = log.val_mae
         else:
             message["val_accuracy"] = log.val_accuracy

@@ -10,6 +10,7 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -59,6 +60,8 @@ _EPOCH_QUEUE: list[Any] = [None]
 def _worker_init(threads: int, parent_pid: int, pdeathsig: bool, queue: Any = None) -> None:
     die_with_parent(parent_pid, pdeathsig)
     torch.set_num_threads(threads)
+    if queue is not None:
+        queue.cancel_join_thread()  # a worker exits even when nobody reads its last messages any more
     _EPOCH_QUEUE[0] = queue
 
 
@@ -85,10 +88,12 @@ class ProcessPoolExecutor(Executor):
         ctx = multiprocessing.get_context("spawn")
         main = threading.current_thread() is threading.main_thread()
         self._queue = ctx.Queue() if progress is not None else None
+        self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         if progress is not None:
+            self._queue.cancel_join_thread()
             self._listener = threading.Thread(
-                target=self._listen, args=(self._queue, progress), name="biowear-epochs", daemon=True
+                target=self._listen, args=(self._queue, progress, self._stop), name="biowear-epochs", daemon=True
             )
             self._listener.start()
         self._pool = cf.ProcessPoolExecutor(
@@ -96,8 +101,16 @@ class ProcessPoolExecutor(Executor):
         )
 
     @staticmethod
-    def _listen(queue: Any, progress: Progress) -> None:
-        while (message := queue.get()) is not None:
+    def _listen(messages: Any, progress: Progress, stop: threading.Event) -> None:
+        """Hand every queued epoch message to ``progress`` until ``stop`` (the driver never writes to the
+        queue, so a worker killed while writing cannot block it; a daemon thread never blocks exit)."""
+        while not stop.is_set():
+            try:
+                message = messages.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError, ValueError):  # the queue is gone (interpreter shutdown, closed pipe)
+                return
             try:
                 progress(message)
             except Exception:  # noqa: BLE001 - a failing display must not stop the search
@@ -113,9 +126,11 @@ class ProcessPoolExecutor(Executor):
                 fut.cancel()
 
     def close(self) -> None:
+        """Stop the workers (tasks in flight finish in the background and are dropped) and the listener; the
+        last epoch messages of tasks still running may go unreported."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._listener is not None:
-            self._queue.put(None)  # after the workers' messages already queued
+            self._stop.set()
             self._listener.join(timeout=5)
             self._listener = None
 
@@ -147,8 +162,8 @@ def _dask(workers: int, callbacks: tuple[Callback, ...], **options: Any) -> Exec
     return DaskExecutor(workers, **options)
 
 
-#: Executor name -> factory ``(workers, callbacks, **options) -> Executor``; options are ``device`` and, for
-#: ``dask``, ``scheduler`` and ``progress`` (others are ignored).
+#: Executor name -> factory ``(workers, callbacks, **options) -> Executor``; options are ``device``, ``progress``
+#: (``process`` and ``dask``) and ``scheduler`` (``dask``); others are ignored.
 EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
 EXECUTORS.register(
     "local", lambda workers, callbacks, device="", **_: LocalExecutor(callbacks=callbacks, device=device)
