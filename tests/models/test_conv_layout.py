@@ -158,3 +158,83 @@ def test_fast_dropout_leaves_probabilities_its_16_bit_draws_cannot_hold_to_torch
     ours = Dropout(p).train()(x)
     torch.manual_seed(2)
     assert torch.equal(ours, torch.nn.functional.dropout(x, p, training=True))
+
+
+def _no_dropout(model):
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    return model
+
+
+@pytest.mark.parametrize("label", ["blocks=0,x=1,lstm=16", "blocks=3,x=2,lstm=32", "blocks=5,x=1,lstm=16"])
+def test_channels_last_trunk_trains_the_same_network_as_the_plain_path(label):
+    """float64, dropout off: outputs, every gradient and the batch-norm running statistics agree to rounding
+    (stride-2 blocks, max-pool and channel-pad shortcuts included)."""
+    from biowear.models.layers import set_fast_conv
+
+    genes = ResNetLSTMGenes.parse(label)
+    fast, plain = (_no_dropout(build(genes, 1, 2, seed=0).double().train()) for _ in range(2))
+    x = torch.randn(8, 1, 75, dtype=torch.float64)
+    y_fast = fast(x)
+    previous = set_fast_conv(False)
+    try:
+        y_plain = plain(x)
+    finally:
+        set_fast_conv(previous)
+    torch.testing.assert_close(y_fast, y_plain, rtol=1e-10, atol=1e-12)
+    (y_fast * torch.arange(2.0, dtype=torch.float64)).sum().backward()
+    (y_plain * torch.arange(2.0, dtype=torch.float64)).sum().backward()
+    for (name, a), b in zip(fast.named_parameters(), plain.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-9, atol=1e-11, msg=name)
+    for (name, a), b in zip(fast.state_dict().items(), plain.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=name)  # running stats, batches tracked
+
+
+def test_channels_last_trunk_runs_in_training_only_and_steps_aside_for_hooks():
+    import biowear.models.layers as layers
+
+    model = build(ResNetLSTMGenes(3, 2, 4), 1, 2, seed=0)
+    calls = []
+    original = layers.run_channels_last
+
+    def spy(module, x):
+        calls.append(type(module).__name__)
+        return original(module, x)
+
+    x = torch.randn(4, 1, 64)
+    try:
+        layers.run_channels_last = spy
+        import biowear.models.resnet_lstm as resnet_lstm
+
+        resnet_lstm.run_channels_last = spy
+        model.train()(x)
+        assert calls and calls[0] == "Sequential"  # the stem, then the blocks and the post part
+        calls.clear()
+        model.eval()(x)
+        with torch.no_grad():
+            model.train()(x)
+        assert calls == []
+        seen = []
+        handle = model.blocks[1].conv1.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+        model.train()(x)
+        handle.remove()
+        assert calls == [] and len(seen) == 1  # a hook would be skipped: the plain path runs it
+    finally:
+        layers.run_channels_last = original
+        resnet_lstm.run_channels_last = original
+
+
+def test_channels_last_trunk_draws_the_dropout_masks_of_the_per_layer_path(monkeypatch):
+    """With dropout on, the trunk (channels-last tensors) and the per-convolution path draw the same masks in
+    the same logical order, so a seed gives the same training either way."""
+    import biowear.models.resnet_lstm as resnet_lstm
+
+    model = build(ResNetLSTMGenes(3, 2, 4), 1, 2, seed=0).double().train()
+    x = torch.randn(8, 1, 64, dtype=torch.float64)
+    torch.manual_seed(5)
+    trunk = model(x)
+    monkeypatch.setattr(resnet_lstm.ResNetLSTM, "_trunk_ready", lambda self: False)
+    torch.manual_seed(5)
+    per_layer = model(x)
+    torch.testing.assert_close(trunk, per_layer, rtol=1e-10, atol=1e-12)
