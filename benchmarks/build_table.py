@@ -23,6 +23,15 @@ from biowear.search.table import table_from_study
 HERE = Path(__file__).parent / "tables" / "mitdb135"
 
 
+def _print_epoch(m: dict) -> None:
+    """Each worker's finished epoch, as it reports it."""
+    print(
+        f"  {m['worker']}: {m['arch']} epoch {m['epoch']}/{m['epochs']} val loss {m['val_loss']:.4f} "
+        f"({m['seconds']:.1f} s)",
+        flush=True,
+    )
+
+
 def main() -> None:
     # the table's networks were all trained on the plain convolution path: keep it (bit for bit, workers included)
     os.environ["BIOWEAR_FAST_CONV"] = "0"
@@ -39,7 +48,7 @@ def main() -> None:
     if args.train:
         study = Study(cfg, args.dir)
         t0 = time.perf_counter()
-        executor = make_executor(args.executor, args.workers)
+        executor = make_executor(args.executor, args.workers, progress=_print_epoch)
         try:
             result = study.run("exhaustive", executor)
         finally:
