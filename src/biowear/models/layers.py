@@ -39,19 +39,23 @@ class SamePadConv1d(nn.Conv1d):
         oneDNN's backward pass in the plain ``(B, C, L)`` layout is 2-3x slower than in channels-last (NHWC), where
         input and weight gradients run near the machine's matmul rate; the forward costs the same. The result
         equals the plain path up to float rounding (another summation order), not bit for bit. Input, output and
-        their gradients cross the layout boundary explicitly (see :class:`_PadToChannelsLast`), so batch norm,
-        ReLU and pooling, forward and backward, keep their fast plain kernels. Its backward is not differentiable
-        (``create_graph`` raises), unlike the plain path's.
+        their gradients cross the layout boundary explicitly (see :class:`_PadToChannelsLast`), so the layers
+        around it keep the plain layout (a whole trunk can stay channels-last instead: :func:`run_channels_last`).
+        Its backward is not differentiable (``create_graph`` raises), unlike the plain path's.
         """
-        y = F.conv2d(
-            _PadToChannelsLast.apply(x, left, right),
+        return _FromChannelsLast.apply(self.conv2d_channels_last(_PadToChannelsLast.apply(x, left, right)))
+
+    def conv2d_channels_last(self, padded: torch.Tensor) -> torch.Tensor:
+        """This convolution, without padding, as a ``1 x k`` 2-D one on the channels-last ``(B, C, 1, L)``
+        tensor ``padded`` (already padded 'same'); the output is channels-last ``(B, out, 1, L')``."""
+        return F.conv2d(
+            padded,
             self.weight.unsqueeze(2).contiguous(memory_format=torch.channels_last),
             self.bias,
             stride=(1, self.stride[0]),
             dilation=(1, self.dilation[0]),
             groups=self.groups,
         )
-        return _FromChannelsLast.apply(y)
 
 
 #: Whether CPU training may take the fast paths: channels-last convolutions (:class:`SamePadConv1d`) and numpy
@@ -114,11 +118,16 @@ class Dropout(nn.Dropout):
             return super().forward(x)
         seed = int(torch.randint(0, 2**63 - 1, (1,), dtype=torch.int64))
         bits = np.random.Generator(np.random.PCG64(seed)).integers(0, 65536, x.numel(), dtype=np.uint16)
-        dtype = torch.empty((), dtype=x.dtype).numpy().dtype
+        dtype = _numpy_dtype(x.dtype)
         mask = (bits >= drop).astype(dtype)
         mask *= dtype.type(65536 / (65536 - drop))
         # in logical order whatever x's layout: a channels-last trunk draws the masks the plain path draws
         return x * torch.from_numpy(mask).view(x.shape)
+
+
+def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
+    """numpy's dtype for a torch float dtype."""
+    return torch.empty((), dtype=dtype).numpy().dtype
 
 
 def _to_channels_last(x: torch.Tensor, left: int = 0, right: int = 0) -> torch.Tensor:
@@ -128,7 +137,7 @@ def _to_channels_last(x: torch.Tensor, left: int = 0, right: int = 0) -> torch.T
     (e.g. 25 ms against 1.3 ms for 128 x 32 x 256, padded).
     """
     b, c, length = x.shape
-    out = np.empty((b, left + length + right, c), dtype=torch.empty((), dtype=x.dtype).numpy().dtype)
+    out = np.empty((b, left + length + right, c), dtype=_numpy_dtype(x.dtype))
     out[:, :left] = 0
     out[:, left + length :] = 0
     out[:, left : left + length] = x.detach().numpy().transpose(0, 2, 1)
@@ -208,14 +217,7 @@ class _PadTime(torch.autograd.Function):
 
 def _conv_channels_last(conv: SamePadConv1d, x: torch.Tensor) -> torch.Tensor:
     left, right = conv.pads(x.shape[-1])
-    return F.conv2d(
-        _PadTime.apply(x, left, right) if left or right else x,
-        conv.weight.unsqueeze(2).contiguous(memory_format=torch.channels_last),
-        conv.bias,
-        stride=(1, conv.stride[0]),
-        dilation=(1, conv.dilation[0]),
-        groups=conv.groups,
-    )
+    return conv.conv2d_channels_last(_PadTime.apply(x, left, right) if left or right else x)
 
 
 def _pool_channels_last(pool: nn.MaxPool1d, x: torch.Tensor) -> torch.Tensor:
@@ -240,21 +242,6 @@ def _sequential_channels_last(seq: nn.Sequential, x: torch.Tensor) -> torch.Tens
     for m in seq:
         x = run_channels_last(m, x)
     return x
-
-
-def _rules() -> dict[type, object]:
-    return {
-        nn.Sequential: _sequential_channels_last,
-        nn.Identity: lambda m, x: x,
-        SamePadConv1d: _conv_channels_last,
-        nn.BatchNorm1d: _bn_channels_last,
-        nn.ReLU: lambda m, x: F.relu(x),
-        Dropout: lambda m, x: m(x),
-        nn.Dropout: lambda m, x: F.dropout(x, m.p, m.training),
-        nn.MaxPool1d: _pool_channels_last,
-        ChannelPad: _channel_pad_channels_last,
-        Add: _joined_by_parent,
-    }
 
 
 def _joined_by_parent(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -374,5 +361,16 @@ def parse_int_fields(text: str, allowed: tuple[str, ...], form: str) -> dict[str
     return fields
 
 
-#: Channels-last rule per module type (:func:`run_channels_last`); filled once every layer class exists.
-_RULES: dict[type, object] = _rules()
+#: Channels-last rule per module type (:func:`run_channels_last`); here, once every layer class exists.
+_RULES: dict[type, object] = {
+    nn.Sequential: _sequential_channels_last,
+    nn.Identity: lambda m, x: x,
+    SamePadConv1d: _conv_channels_last,
+    nn.BatchNorm1d: _bn_channels_last,
+    nn.ReLU: lambda m, x: F.relu(x),
+    Dropout: lambda m, x: m(x),
+    nn.Dropout: lambda m, x: F.dropout(x, m.p, m.training),
+    nn.MaxPool1d: _pool_channels_last,
+    ChannelPad: _channel_pad_channels_last,
+    Add: _joined_by_parent,
+}
